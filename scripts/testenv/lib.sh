@@ -1,0 +1,84 @@
+# Shared helpers for the test-environment scripts. Sourced, never run.
+# Downloads and builds are cached outside the work tree (CACHE) so a fresh clone reuses them;
+# each run's data, logs and pid files live in STATE, one folder per service.
+set -euo pipefail
+
+CACHE="${SYNCJOB_CACHE:-$HOME/.cache/syncjob-operator}"
+STATE="${SYNCJOB_TESTENV_STATE:-$CACHE/run}"
+MYSQL_PORT="${SYNCJOB_MYSQL_PORT:-13306}"
+KAFKA_PORT="${SYNCJOB_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${SYNCJOB_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_VERSION="${SYNCJOB_KAFKA_VERSION:-4.1.2}"
+ETCD_PORT="${SYNCJOB_ETCD_PORT:-12379}"
+ETCD_PEER_PORT="${SYNCJOB_ETCD_PEER_PORT:-12380}"
+APISERVER_PORT="${SYNCJOB_APISERVER_PORT:-16443}"
+K8S_VERSION="${SYNCJOB_K8S_VERSION:-v1.33.13}"
+
+mkdir -p "$CACHE" "$STATE"
+
+# Progress goes to stderr so `testenv env` output stays machine-readable.
+step() { printf '[testenv %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[testenv] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Runs apt-get install only for packages that are missing; `apt-get update` once per machine-day.
+apt_ensure() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} by hand"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  step "installing Debian packages: ${missing[*]}"
+  local stamp="$CACHE/.apt-updated"
+  if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
+    $sudo apt-get update -qq >&2 || die "apt-get update failed"
+    touch "$stamp"
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Fails early with the name of whatever already holds a port we need.
+port_free() {
+  local port=$1 who
+  if who=$(ss -Hltnp "sport = :$port" 2>/dev/null) && [ -n "$who" ]; then
+    die "port $port is already in use ($who); stop that process or set the matching SYNCJOB_*_PORT"
+  fi
+}
+
+# wait_until <seconds> <what> <log> <command...>: polls a real readiness probe, never a fixed sleep.
+wait_until() {
+  local timeout=$1 what=$2 log=$3; shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      printf '[testenv] ERROR: %s not ready after %ss; last lines of %s:\n' "$what" "$timeout" "$log" >&2
+      tail -n 30 "$log" >&2 || true
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_pid <pidfile> <name>: SIGTERM, wait, then SIGKILL; removes the pid file.
+stop_pid() {
+  local pidfile=$1 name=$2 pid i
+  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    step "$name did not stop in 10s; killing it"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  step "stopped $name"
+}
+
+# Starts a detached daemon that survives the calling shell, its output in one log file.
+spawn() {
+  local pidfile=$1 log=$2; shift 2
+  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  echo $! >"$pidfile"
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+
+// The one binary: `operator`, `worker`, `run`, `precheck` and `decode` join this router as they land.
+const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: syncjob <command> [options]', '', 'commands:', ...lines, '  version    print the version'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === 'version' || name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = name === undefined ? undefined : commands[name];
+  if (!command) {
+    process.stderr.write(`${name && name !== 'help' && name !== '--help' ? `unknown command '${name}'\n\n` : ''}${usage()}\n`);
+    return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+  }
+  return command.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));

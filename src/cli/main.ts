@@ -5,13 +5,21 @@ import { readFileSync } from 'node:fs';
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {};
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['usage: syncjob <command> [options]', '', 'commands:', ...lines, '  version    print the version'].join('\n');
+  return [
+    'usage: syncjob <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '  version    print the version',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -22,7 +30,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = name === undefined ? undefined : commands[name];
   if (!command) {
-    process.stderr.write(`${name && name !== 'help' && name !== '--help' ? `unknown command '${name}'\n\n` : ''}${usage()}\n`);
+    process.stderr.write(
+      `${name && name !== 'help' && name !== '--help' ? `unknown command '${name}'\n\n` : ''}${usage()}\n`,
+    );
     return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
   }
   return command.run(rest);

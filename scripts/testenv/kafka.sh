@@ -29,8 +29,9 @@ kafka_install() {
 </project>
 POM
   step "fetching Apache Kafka $KAFKA_VERSION and its runtime from Maven Central (first time only)"
-  (cd "$build" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >"$build/mvn.log" 2>&1) \
-    || { tail -n 20 "$build/mvn.log" >&2; die "maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see $build/mvn.log)"; }
+  (cd "$build" && with_progress "resolving Kafka with Maven" "$build/mvn.log" \
+    mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS") \
+    || die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
   touch "$KAFKA_LIBS/.complete"
 }
 

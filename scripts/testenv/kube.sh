@@ -23,13 +23,15 @@ kube_build_apiserver() {
     grep -E '^[[:space:]]*k8s\.io/[a-z0-9-]+ v0\.0\.0[[:space:]]*$' "$gomod" | awk -v t="$staging_tag" '{print "replace " $1 " => " $1 " " t}'
   } >"$src/go.mod"
   local blog="$src/build.log"
-  step "go build log: $blog"
-  (cd "$src" && GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" >"$blog" 2>&1) \
-    || { tail -n 20 "$blog" >&2; die "go get k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION failed (see $blog)"; }
+  : >"$blog"
+  (cd "$src" && with_progress "downloading kube-apiserver modules" "$blog" env GOFLAGS=-mod=mod \
+    go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION") \
+    || die "go get k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION failed"
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  (cd "$src" && GOFLAGS=-mod=mod go build -trimpath -ldflags "$ld" -o "$KUBE_BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >>"$blog" 2>&1) \
-    || { tail -n 20 "$blog" >&2; die "go build kube-apiserver failed (see $blog)"; }
+  (cd "$src" && with_progress "compiling kube-apiserver" "$blog" env GOFLAGS=-mod=mod \
+    go build -trimpath -ldflags "$ld" -o "$KUBE_BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) \
+    || die "go build kube-apiserver failed"
   mv "$KUBE_BIN/kube-apiserver.tmp" "$KUBE_BIN/kube-apiserver"
   step "built $KUBE_BIN/kube-apiserver"
 }

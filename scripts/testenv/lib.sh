@@ -30,11 +30,26 @@ apt_ensure() {
   step "installing Debian packages: ${missing[*]}"
   local stamp="$CACHE/.apt-updated"
   if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
-    $sudo apt-get update -qq >&2 || die "apt-get update failed"
+    with_progress "apt-get update" "$CACHE/apt.log" $sudo apt-get update -qq || die "apt-get update failed"
     touch "$stamp"
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-    || die "apt-get install ${missing[*]} failed"
+  with_progress "apt-get install" "$CACHE/apt.log" $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+}
+
+# with_progress <what> <log> <command...>: runs a long step with its output in <log>, saying every
+# 30 s that it is still going; on failure prints the log's tail and returns the command's status.
+with_progress() {
+  local what=$1 log=$2; shift 2
+  "$@" >>"$log" 2>&1 &
+  local pid=$! start=$SECONDS next=$((SECONDS + 30)) rc=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $next ]; then step "$what: still running ($((SECONDS - start))s)"; next=$((next + 30)); fi
+    sleep 1
+  done
+  wait "$pid" || rc=$?
+  [ $rc -eq 0 ] || { tail -n 20 "$log" >&2; step "$what failed (full log: $log)"; }
+  return $rc
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -57,6 +57,14 @@ describe('test kube-apiserver', () => {
       );
     });
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    // Established can come a moment before the new resource is served (429/404 meanwhile).
+    const objects = kc.makeApiClient(CustomObjectsApi);
+    await waitFor(() =>
+      objects.listNamespacedCustomObject({ group, version: 'v1', namespace, plural }).then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 
   afterAll(async () => {
@@ -66,19 +74,21 @@ describe('test kube-apiserver', () => {
   it('creates, lists and watches custom objects, and rejects an invalid one', async () => {
     const objects = kc.makeApiClient(CustomObjectsApi);
     const seen: string[] = [];
-    const watching = new Promise<void>((resolve, reject) => {
-      void new Watch(kc)
-        .watch(
-          `/apis/${group}/v1/namespaces/${namespace}/${plural}`,
-          {},
-          (phase, obj: { metadata: { name: string } }) => {
-            seen.push(`${phase} ${obj.metadata.name}`);
-            if (seen.includes('ADDED w2')) resolve();
-          },
-          (err) => err && reject(err),
-        )
-        .then((controller) => watching.finally(() => controller.abort()));
+    let resolveSeen: () => void = () => undefined;
+    let rejectSeen: (err: unknown) => void = () => undefined;
+    const bothAdded = new Promise<void>((resolve, reject) => {
+      resolveSeen = resolve;
+      rejectSeen = reject;
     });
+    const controller = await new Watch(kc).watch(
+      `/apis/${group}/v1/namespaces/${namespace}/${plural}`,
+      {},
+      (phase, obj: { metadata: { name: string } }) => {
+        seen.push(`${phase} ${obj.metadata.name}`);
+        if (seen.includes('ADDED w2')) resolveSeen();
+      },
+      (err) => err && rejectSeen(err),
+    );
     const body = (name: string, size: number) => ({
       apiVersion: `${group}/v1`,
       kind: 'Widget',
@@ -99,7 +109,7 @@ describe('test kube-apiserver', () => {
       plural,
       body: body('w2', 2),
     });
-    await watching;
+    await bothAdded.finally(() => controller.abort());
     expect(seen).toEqual(['ADDED w1', 'ADDED w2']);
 
     const list = (await objects.listNamespacedCustomObject({ group, version: 'v1', namespace, plural })) as {

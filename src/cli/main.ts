@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.ts';
+import { decodeCommand } from './decode.ts';
+import { runCommand } from './run.ts';
 
-// The one binary: `operator`, `worker`, `run`, `precheck` and `decode` join this router as they land.
-const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {};
+// The one binary: `operator`, `worker` and `precheck` join this router as they land.
+const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  run: { summary: 'run one SyncJob in the foreground (-f job.yaml)', run: runCommand },
+  decode: { summary: 'print the DTS-Avro records of a topic as JSON lines', run: decodeCommand },
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -35,7 +41,16 @@ async function main(argv: string[]): Promise<number> {
     );
     return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Usage and manifest errors are for the person at the terminal, not a stack trace.
+    if (err instanceof ConfigError || (err as Error).name === 'ManifestError') {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,55 @@
+// Every error the product raises says whether retrying can help. Terminal errors carry a CamelCase
+// reason (surfaced as a condition reason) and the way out in plain words.
+
+export class SyncError extends Error {
+  readonly retriable: boolean;
+  readonly reason: string;
+  readonly fix: string | undefined;
+
+  constructor(message: string, opts: { retriable: boolean; reason: string; fix?: string; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.retriable = opts.retriable;
+    this.reason = opts.reason;
+    this.fix = opts.fix;
+  }
+}
+
+/** The binlog position the job needs is gone from the source (MySQL error 1236). */
+export class BinlogPurgedError extends SyncError {
+  constructor(detail: string, cause?: unknown) {
+    super(`the binlog position to resume from is no longer on the source: ${detail}`, {
+      retriable: false,
+      reason: 'BinlogPurged',
+      fix: 'keep binlogs longer (expire_logs_days / binlog_expire_logs_seconds >= 7 days), then re-initialize the job',
+      cause,
+    });
+  }
+}
+
+/** A selected table was dropped or renamed away while the job ran. */
+export class TableGoneError extends SyncError {
+  constructor(objectName: string, how: 'dropped' | 'renamed') {
+    super(`selected table ${objectName} was ${how} on the source`, {
+      retriable: false,
+      reason: how === 'dropped' ? 'TableDropped' : 'TableRenamed',
+      fix: `remove ${objectName} from spec.objects, or recreate it and re-initialize the job`,
+    });
+  }
+}
+
+/** The job's configuration cannot work (bad manifest, unsupported option). Fixing the spec is the way out. */
+export class ConfigError extends SyncError {
+  constructor(message: string, fix?: string) {
+    super(message, {
+      retriable: false,
+      reason: 'InvalidConfiguration',
+      ...(fix === undefined ? {} : { fix }),
+    });
+  }
+}
+
+/** Whether an unknown error is worth a retry: our own errors say so; anything else is assumed transient. */
+export function isRetriable(err: unknown): boolean {
+  return err instanceof SyncError ? err.retriable : true;
+}

@@ -1,0 +1,271 @@
+import ZongJi, {
+  type BinlogEvent,
+  type QueryEvent,
+  type RotateEvent,
+  type TableMapEntry,
+  type TableMapEvent,
+  type UpdateRowsEvent,
+  type WriteRowsEvent,
+} from '@vlasky/zongji';
+import { BinlogPurgedError, SyncError } from '../../errors.ts';
+import type { DtsValue } from '../../format/dts-avro/values.ts';
+import type { Logger } from '../../log.ts';
+import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../mysql/zongji-decoding.ts';
+import type { RowChange, SourcePosition, TableSchema } from '../row-change.ts';
+import { type DdlTarget, ddlTarget } from './ddl-target.ts';
+
+/** Turns one table's zongji rows into image cells; built once per table shape, used per row. */
+export interface TableCodec {
+  schema: TableSchema;
+  cells(row: Record<string, unknown>): DtsValue[];
+}
+
+export type TableCodecLoader = (entry: TableMapEntry, tableMap: TableMapEvent) => Promise<TableCodec>;
+
+export type StartPosition =
+  | { mode: 'end' }
+  | { mode: 'file'; file: string; position: number }
+  | { mode: 'gtid'; gtidSet: string };
+
+export interface BinlogHandler {
+  /** One row change, in binlog order. Synchronous: the handler queues it. */
+  change(change: RowChange): void;
+  /** A transaction ended; `position` is where a restart resumes after it. */
+  commit(position: SourcePosition, gtidSet: string | undefined): void;
+  /** A DDL statement; `defaultDb` is the session's database, `target` what the statement touches. */
+  ddl(ddl: { sql: string; defaultDb: string; target: DdlTarget; position: SourcePosition }): void;
+}
+
+export interface BinlogReaderOptions {
+  connection: { host: string; port: number; user: string; password: string; ssl?: object };
+  serverId: number;
+  start: StartPosition;
+  /** zongji's includeSchema: database → true (all tables) or a table list. */
+  includeSchema: Record<string, string[] | true>;
+  loadTable: TableCodecLoader;
+  handler: BinlogHandler;
+  logger: Logger;
+}
+
+export interface BinlogReader {
+  /** Resolves once streaming, with the concrete position it streams from (known even for `end`). */
+  start(): Promise<{ file: string; position: number }>;
+  stop(): Promise<void>;
+  /** Stops reading from the socket (back-pressure); events already parsed still arrive. */
+  pause(): void;
+  resume(): void;
+  /** Rejects when the stream fails; the error says whether a retry can help. */
+  readonly failed: Promise<never>;
+}
+
+const ROW_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
+const MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
+
+export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
+  const log = opts.logger;
+  const zongji = new ZongJi({ ...opts.connection, ...ZONGJI_CONNECTION_OPTIONS });
+  // zongji hands events over synchronously; a table's first sighting needs an async lookup (keys),
+  // so events go through this ordered backlog and are processed one at a time.
+  const backlog: BinlogEvent[] = [];
+  const codecs = new Map<string, TableCodec>();
+  let draining = false;
+  let lookupPaused = false;
+  let userPaused = false;
+  let file = opts.start.mode === 'file' ? opts.start.file : '';
+  let txStart = opts.start.mode === 'file' ? opts.start.position : 0;
+  let rejectFailed: (err: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => undefined);
+
+  const fail = (err: unknown) => rejectFailed(classify(err));
+
+  const position = (event: BinlogEvent, offset: number): SourcePosition => ({
+    file,
+    offset,
+    gtid: event.gtid ?? '',
+    timestamp: Math.floor(event.timestamp / 1000),
+  });
+
+  const codecKey = (entry: TableMapEntry) =>
+    `${entry.parentSchema}\u0000${entry.tableName}\u0000${entry.columnSchemas.map((c) => `${c.COLUMN_NAME}:${c.COLUMN_TYPE}`).join(',')}`;
+
+  function forgetTables(target: DdlTarget) {
+    const refs =
+      target.kind === 'rename'
+        ? target.renames.flatMap((r) => [r.from, r.to])
+        : 'tables' in target
+          ? target.tables
+          : [];
+    for (const ref of refs) {
+      const prefix = `${ref.database}\u0000${ref.table}\u0000`;
+      for (const key of codecs.keys()) if (key.startsWith(prefix)) codecs.delete(key);
+    }
+  }
+
+  async function ensureCodec(event: TableMapEvent): Promise<void> {
+    const entry = event.tableMap[event.tableId];
+    if (!entry) return;
+    const key = codecKey(entry);
+    if (!codecs.has(key)) codecs.set(key, await opts.loadTable(entry, event));
+  }
+
+  function emitRows(
+    event:
+      | WriteRowsEvent
+      | UpdateRowsEvent
+      | (BinlogEvent & { tableId: number; rows: Record<string, unknown>[] }),
+    name: string,
+  ) {
+    const entry = (event as WriteRowsEvent).tableMap[(event as WriteRowsEvent).tableId];
+    if (!entry) return;
+    const codec = codecs.get(codecKey(entry));
+    if (!codec)
+      throw new SyncError(`no table map for rows of ${entry.parentSchema}.${entry.tableName}`, {
+        retriable: true,
+        reason: 'TableMapMissing',
+      });
+    const pos = position(event, txStart);
+    if (name === 'updaterows') {
+      for (const row of (event as UpdateRowsEvent).rows) {
+        opts.handler.change({
+          operation: 'UPDATE',
+          table: codec.schema,
+          before: codec.cells(row.before),
+          after: codec.cells(row.after),
+          position: pos,
+        });
+      }
+    } else {
+      const insert = name === 'writerows';
+      for (const row of (event as WriteRowsEvent).rows) {
+        const cells = codec.cells(row);
+        opts.handler.change({
+          operation: insert ? 'INSERT' : 'DELETE',
+          table: codec.schema,
+          before: insert ? null : cells,
+          after: insert ? cells : null,
+          position: pos,
+        });
+      }
+    }
+  }
+
+  function endTransaction(event: BinlogEvent) {
+    if (event.nextPosition > 0) txStart = event.nextPosition;
+    opts.handler.commit(position(event, txStart), zongji.gtidSet);
+  }
+
+  function handle(event: BinlogEvent): Promise<void> | undefined {
+    const name = event.getEventName();
+    if (name === 'tablemap') {
+      return ensureCodec(event as TableMapEvent);
+    }
+    if (ROW_EVENTS.has(name)) {
+      emitRows(event as WriteRowsEvent, name);
+    } else if (name === 'xid') {
+      endTransaction(event);
+    } else if (name === 'query') {
+      const q = event as QueryEvent;
+      const sql = q.query.trim();
+      if (/^BEGIN$/i.test(sql)) return undefined;
+      if (/^COMMIT$/i.test(sql)) {
+        endTransaction(event);
+        return undefined;
+      }
+      // A DDL statement is a transaction of its own; new columns reach us through later table maps,
+      // but keys do not, so the codecs of the tables it touches are rebuilt on their next sighting.
+      if (event.nextPosition > 0) txStart = event.nextPosition;
+      const target = ddlTarget(sql, q.schema);
+      forgetTables(target);
+      opts.handler.ddl({ sql, defaultDb: q.schema, target, position: position(event, txStart) });
+      opts.handler.commit(position(event, txStart), zongji.gtidSet);
+    } else if (name === 'rotate') {
+      const r = event as RotateEvent;
+      file = r.binlogName;
+      txStart = r.position;
+    }
+    return undefined;
+  }
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (backlog.length > 0) {
+        const event = backlog.shift()!;
+        const pending = handle(event);
+        if (pending) await pending;
+      }
+    } catch (err) {
+      fail(err);
+    } finally {
+      draining = false;
+      if (lookupPaused) {
+        lookupPaused = false;
+        if (!userPaused) zongji.connection?.resume();
+      }
+    }
+  }
+
+  zongji.on('binlog', (event: BinlogEvent) => {
+    // Must run before zongji parses the table's rows, i.e. here and not later in the backlog.
+    if (event.getEventName() === 'tablemap') {
+      const tm = event as TableMapEvent;
+      const entry = tm.tableMap[tm.tableId];
+      if (entry) keepRawCells(entry);
+    }
+    backlog.push(event);
+    if (!draining) {
+      void drain();
+    } else if (!lookupPaused && backlog.length > 1000) {
+      lookupPaused = true;
+      zongji.connection?.pause();
+    }
+  });
+  zongji.on('error', (err: unknown) => fail(err));
+
+  return {
+    failed,
+    async start() {
+      const ready = new Promise<void>((resolve, reject) => {
+        zongji.once('ready', () => resolve());
+        failed.catch(reject);
+      });
+      const start = opts.start;
+      zongji.start({
+        serverId: opts.serverId,
+        includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
+        includeSchema: opts.includeSchema,
+        ...(start.mode === 'end' ? { startAtEnd: true } : {}),
+        ...(start.mode === 'file' ? { filename: start.file, position: start.position } : {}),
+        ...(start.mode === 'gtid' ? { gtidSet: start.gtidSet } : {}),
+      });
+      await ready;
+      if (!file) file = String(zongji.get('filename') ?? '');
+      if (!txStart) txStart = Number(zongji.get('position') ?? 0);
+      log.info({ file, position: txStart }, 'Started binlog stream');
+      return { file, position: txStart };
+    },
+    async stop() {
+      zongji.stop();
+    },
+    pause() {
+      userPaused = true;
+      zongji.connection?.pause();
+    },
+    resume() {
+      userPaused = false;
+      if (!lookupPaused) zongji.connection?.resume();
+    },
+  };
+}
+
+function classify(err: unknown): unknown {
+  const e = err as { errno?: number; code?: string; message?: string };
+  if (e?.errno === MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG) {
+    return new BinlogPurgedError(e.message ?? 'error 1236', err);
+  }
+  return err;
+}

@@ -1,0 +1,79 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+// Every metric the worker exports, defined once. Names are part of the public contract (docs).
+export interface WorkerMetrics {
+  registry: Registry;
+  events: Counter<'operation'>;
+  bytes: Counter;
+  transactions: Counter;
+  lagSeconds: Gauge;
+  queueDepth: Gauge;
+  queueBytes: Gauge;
+  readerPaused: Gauge;
+  readerPauses: Counter;
+  sendDuration: Histogram;
+  commitToAckSeconds: Histogram;
+}
+
+export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry, prefix: 'syncjob_worker_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    events: new Counter({
+      name: 'syncjob_events_total',
+      help: 'Row change records written to Kafka, by operation',
+      labelNames: ['operation'],
+      registers,
+    }),
+    bytes: new Counter({
+      name: 'syncjob_bytes_total',
+      help: 'Bytes of encoded records written to Kafka',
+      registers,
+    }),
+    transactions: new Counter({
+      name: 'syncjob_transactions_total',
+      help: 'Source transactions fully written to Kafka',
+      registers,
+    }),
+    lagSeconds: new Gauge({
+      name: 'syncjob_lag_seconds',
+      help: 'Seconds between the source commit time of the last acknowledged change and now',
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'syncjob_queue_records',
+      help: 'Records waiting between reader and sink',
+      registers,
+    }),
+    queueBytes: new Gauge({
+      name: 'syncjob_queue_bytes',
+      help: 'Bytes waiting between reader and sink',
+      registers,
+    }),
+    readerPaused: new Gauge({
+      name: 'syncjob_reader_paused',
+      help: '1 while the binlog read is paused by back-pressure',
+      registers,
+    }),
+    readerPauses: new Counter({
+      name: 'syncjob_reader_pauses_total',
+      help: 'Times back-pressure paused the binlog read',
+      registers,
+    }),
+    sendDuration: new Histogram({
+      name: 'syncjob_sink_send_seconds',
+      help: 'Duration of one acknowledged batch send to Kafka',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    commitToAckSeconds: new Histogram({
+      name: 'syncjob_commit_to_ack_seconds',
+      help: 'From the source commit time to Kafka acknowledgment of the transaction (1 s resolution of the binlog timestamp)',
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+  };
+}

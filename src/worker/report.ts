@@ -1,0 +1,43 @@
+// What the worker tells whoever runs it (the operator polls it at /report; `syncjob run` logs it):
+// progress and the conditions a person must act on. Numbers that change per event stay in metrics.
+import type { SourcePosition } from '../source/row-change.ts';
+
+export interface ReportCondition {
+  reason: string;
+  message: string;
+  /** When it was first seen, ISO 8601. */
+  since: string;
+}
+
+export interface WorkerReportSnapshot {
+  streaming: boolean;
+  position: SourcePosition | null;
+  conditions: ReportCondition[];
+}
+
+export interface WorkerReport {
+  /** Records a condition once per (reason, message). */
+  raise(reason: string, message: string): void;
+  setStreaming(streaming: boolean): void;
+  setPosition(position: SourcePosition | null): void;
+  snapshot(): WorkerReportSnapshot;
+}
+
+export function createWorkerReport(now: () => Date = () => new Date()): WorkerReport {
+  const conditions = new Map<string, ReportCondition>();
+  let streaming = false;
+  let position: SourcePosition | null = null;
+  return {
+    raise(reason, message) {
+      const key = `${reason}\u0000${message}`;
+      if (!conditions.has(key)) conditions.set(key, { reason, message, since: now().toISOString() });
+    },
+    setStreaming(s) {
+      streaming = s;
+    },
+    setPosition(p) {
+      position = p;
+    },
+    snapshot: () => ({ streaming, position, conditions: [...conditions.values()] }),
+  };
+}

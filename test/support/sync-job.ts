@@ -1,0 +1,100 @@
+import { Kafka, logLevel } from 'kafkajs';
+import mysql from 'mysql2/promise';
+import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
+import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
+import { createRootLogger } from '../../src/log.ts';
+import { createWorkerMetrics } from '../../src/worker/metrics.ts';
+import { createWorkerReport, type WorkerReport } from '../../src/worker/report.ts';
+import { createSecretResolver, secretEnvName } from '../../src/worker/secrets.ts';
+import { runWorker } from '../../src/worker/worker.ts';
+import type { TestEnv } from './testenv.ts';
+
+export const SYNC_SECRET = { name: 'mariadb-sync', key: 'password' };
+
+/** A SyncJob for the test services, defaults applied by the real validator. */
+export function testJob(
+  env: TestEnv,
+  name: string,
+  spec: { topic: string; objects: unknown[]; [k: string]: unknown },
+): SyncJob {
+  const { topic, objects, target, ...rest } = spec as { topic: string; objects: unknown[]; target?: object };
+  return validateSyncJob({
+    apiVersion: 'syncjob.io/v1alpha1',
+    kind: 'SyncJob',
+    metadata: { name, namespace: 'test' },
+    spec: {
+      source: {
+        type: 'mariadb',
+        host: env.mysql.host,
+        port: env.mysql.port,
+        username: env.mysql.syncUser,
+        passwordSecretRef: SYNC_SECRET,
+      },
+      target: { brokers: env.kafka.brokers, topic, version: '4.x', ...target },
+      objects,
+      ...rest,
+    },
+  });
+}
+
+export interface RunningWorker {
+  report: WorkerReport;
+  stop(): Promise<void>;
+  /** Rejects if the worker fails. */
+  done: Promise<void>;
+}
+
+/** Runs a worker in this process and resolves once its binlog stream is live. */
+export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWorker> {
+  const abort = new AbortController();
+  let readyResolve: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    readyResolve = resolve;
+  });
+  const report = createWorkerReport();
+  const done = runWorker({
+    job,
+    resolveSecret: createSecretResolver({
+      dir: '/nonexistent',
+      env: { [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword },
+    }),
+    metrics: createWorkerMetrics({ job: job.metadata.name }),
+    report,
+    logger: createRootLogger({ level: process.env.SYNCJOB_TEST_LOG_LEVEL ?? 'warn' }),
+    signal: abort.signal,
+    onStreaming: (streaming) => streaming && readyResolve(),
+  });
+  await Promise.race([ready, done]);
+  return {
+    report,
+    done,
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+export async function createTopic(env: TestEnv, topic: string, numPartitions: number): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'test-admin',
+    brokers: env.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function rootConnection(env: TestEnv): Promise<mysql.Connection> {
+  return mysql.createConnection({
+    host: env.mysql.host,
+    port: env.mysql.port,
+    user: env.mysql.rootUser,
+    password: env.mysql.rootPassword,
+    multipleStatements: true,
+  });
+}

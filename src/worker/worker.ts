@@ -161,7 +161,7 @@ async function streamOnce(
       serverId: source.serverId ?? derivedServerId(job),
       start,
       includeSchema: routing.includeSchema,
-      loadTable: createTableCodecLoader(control),
+      loadTable: createTableCodecLoader(control, log.child({ component: 'schema' })),
       handler: p.handler,
       logger: log.child({ component: 'binlog' }),
     });

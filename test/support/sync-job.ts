@@ -15,9 +15,9 @@ export const SYNC_SECRET = { name: 'mariadb-sync', key: 'password' };
 export function testJob(
   env: TestEnv,
   name: string,
-  spec: { topic: string; objects: unknown[]; [k: string]: unknown },
+  spec: { topic: string; objects: unknown[]; source?: object; target?: object; [k: string]: unknown },
 ): SyncJob {
-  const { topic, objects, target, ...rest } = spec as { topic: string; objects: unknown[]; target?: object };
+  const { topic, objects, source, target, ...rest } = spec;
   return validateSyncJob({
     apiVersion: 'syncjob.io/v1alpha1',
     kind: 'SyncJob',
@@ -29,6 +29,7 @@ export function testJob(
         port: env.mysql.port,
         username: env.mysql.syncUser,
         passwordSecretRef: SYNC_SECRET,
+        ...source,
       },
       target: { brokers: env.kafka.brokers, topic, version: '4.x', ...target },
       objects,

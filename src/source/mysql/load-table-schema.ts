@@ -55,9 +55,20 @@ export async function loadTableSchema(
   database: string,
   table: string,
 ): Promise<TableSchema> {
+  const schema = await findTableSchema(db, database, table);
+  if (schema === null) throw new Error(`table ${database}.${table} does not exist or is not readable`);
+  return schema;
+}
+
+/** The table's schema, or null when no such table exists (or the account cannot see it). */
+export async function findTableSchema(
+  db: SchemaQueryable,
+  database: string,
+  table: string,
+): Promise<TableSchema | null> {
   const [columnRows] = await db.query<RowDataPacket[]>(COLUMNS_SQL, [database, table]);
   const columns = columnRows as InformationSchemaColumn[];
-  if (columns.length === 0) throw new Error(`table ${database}.${table} does not exist or is not readable`);
+  if (columns.length === 0) return null;
   const [indexRows] = await db.query<RowDataPacket[]>(UNIQUE_INDEXES_SQL, [database, table]);
   const jsonColumns = await mariaDbJsonColumns(db, database, table, columns);
   return {

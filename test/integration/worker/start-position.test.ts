@@ -1,0 +1,90 @@
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { valueText } from '../../../src/format/dts-avro/render.ts';
+import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
+import { eventually } from '../../support/cli-process.ts';
+import { createTopic, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import { testEnv, uniqueName } from '../../support/testenv.ts';
+import { readTopic } from '../../support/topic-reader.ts';
+
+const env = testEnv();
+
+describe('where streaming starts, and what the worker reports', () => {
+  let db: mysql.Connection;
+  const database = uniqueName('pos').replace('-', '_');
+
+  beforeAll(async () => {
+    db = await rootConnection(env);
+    await db.query(`CREATE DATABASE ${database}`);
+    await db.query(`CREATE TABLE ${database}.t (id INT PRIMARY KEY)`);
+  });
+
+  afterAll(async () => {
+    await db.query(`DROP DATABASE IF EXISTS ${database}`);
+    await db.end();
+  });
+
+  const ids = async (topic: string, count: number) =>
+    (await readTopic(env.kafka.brokers, topic, count)).map((m) =>
+      valueText((m.record.afterImages as readonly DtsValue[])[0]!),
+    );
+
+  it('starts after a binlog file and position, and after a GTID set', async () => {
+    const base = (
+      await db.query<mysql.RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) AS m FROM ' + `${database}.t`)
+    )[0][0]!.m as number;
+    await db.query(`INSERT INTO ${database}.t VALUES (${base + 1})`);
+    const [[status]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const [[gtid]] = await db.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
+    await db.query(`INSERT INTO ${database}.t VALUES (${base + 2}), (${base + 3})`);
+    await db.query(`INSERT INTO ${database}.t VALUES (${base + 4})`);
+    const expected = [base + 2, base + 3, base + 4].map(String);
+
+    for (const startPosition of [
+      { mode: 'file', file: status!.File as string, position: Number(status!.Position) },
+      { mode: 'gtid', gtidSet: gtid!.pos as string },
+    ]) {
+      const topic = uniqueName(`pos-${startPosition.mode}`);
+      await createTopic(env, topic, 1);
+      const worker = await startWorker(
+        env,
+        testJob(env, uniqueName('job'), {
+          topic,
+          objects: [{ database, tables: [{ name: 't' }] }],
+          source: { startPosition },
+        }),
+      );
+      try {
+        expect(await ids(topic, 3)).toEqual(expected);
+      } finally {
+        await worker.stop();
+      }
+    }
+  });
+
+  it('reports a table renamed out of the selection', async () => {
+    const topic = uniqueName('pos-rename');
+    await createTopic(env, topic, 1);
+    await db.query(`CREATE TABLE ${database}.renamed_away (id INT PRIMARY KEY)`);
+    const worker = await startWorker(
+      env,
+      testJob(env, uniqueName('job'), { topic, objects: [{ database, tables: [{ name: 'renamed_away' }] }] }),
+    );
+    try {
+      await db.query(`INSERT INTO ${database}.renamed_away VALUES (1)`);
+      await db.query(`RENAME TABLE ${database}.renamed_away TO ${database}.renamed_gone`);
+      await db.query(`INSERT INTO ${database}.renamed_gone VALUES (2)`);
+      await eventually(() => worker.report.snapshot().conditions.length > 0, 'a report condition');
+      expect(worker.report.snapshot().conditions).toEqual([
+        {
+          reason: 'TableRenamedOutOfSelection',
+          message: `table ${database}.renamed_away was renamed to ${database}.renamed_gone, which is not selected: ${database}.renamed_away no longer syncs`,
+          since: expect.any(String),
+        },
+      ]);
+      expect(await ids(topic, 1)).toEqual(['1']);
+    } finally {
+      await worker.stop();
+    }
+  });
+});

@@ -49,6 +49,14 @@ function startOf(job: SyncJob): StartPosition {
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { logger: log } = opts;
+  const init = opts.job.spec.initialization;
+  if (init.data || init.schema) {
+    // Said out loud rather than skipped silently: existing rows are not copied yet.
+    const message =
+      'initialization (spec.initialization.data/schema) is not available in this version: only changes from the start position are synced';
+    opts.report.raise('InitializationUnavailable', message);
+    log.warn(message);
+  }
   // Where a retry resumes: the configured start until the stream has begun, then the concrete
   // position it began at (so `end` does not skip what came meanwhile), then the last transaction
   // Kafka acknowledged.

@@ -33,6 +33,8 @@ export function testJob(
       },
       target: { brokers: env.kafka.brokers, topic, version: '4.x', ...target },
       objects,
+      // Streaming tests; initialization is tested where it is the subject.
+      initialization: { data: false },
       ...rest,
     },
   });

@@ -1,5 +1,6 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BinlogPurgedError, isRetriable } from '../../../src/errors.ts';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { eventually } from '../../support/cli-process.ts';
@@ -60,6 +61,25 @@ describe('where streaming starts, and what the worker reports', () => {
         await worker.stop();
       }
     }
+  });
+
+  it('stops with BinlogPurged, not a retry loop, when the start position is gone from the source', async () => {
+    const topic = uniqueName('pos-purged');
+    await createTopic(env, topic, 1);
+    const job = testJob(env, uniqueName('job'), {
+      topic,
+      objects: [{ database, tables: [{ name: 't' }] }],
+      source: { startPosition: { mode: 'file', file: 'binlog.999999', position: 4 } },
+    });
+    const started = Date.now();
+    const failure = await startWorker(env, job).then(
+      (w) => w.done.then(() => null, (err: unknown) => err),
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(BinlogPurgedError);
+    expect(isRetriable(failure)).toBe(false);
+    expect((failure as BinlogPurgedError).fix).toMatch(/re-initialize/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('reports a table renamed out of the selection', async () => {

@@ -43,7 +43,7 @@ export function parseDateTimeText(text: string): DateTimeParts {
     hour: digitsAt(text, 11, 13),
     minute: digitsAt(text, 14, 16),
     second: digitsAt(text, 17, 19),
-    millis: text.length > 20 ? microsAt(text, 20) : 0,
+    millis: text.length > 20 ? microsAt(text, 20) : null,
   };
 }
 
@@ -65,7 +65,7 @@ export function parseTimeText(text: string): DateTimeParts {
     hour: (sign * digitsAt(text, start, colon)) | 0,
     minute: (sign * digitsAt(text, colon + 1, colon + 3)) | 0,
     second: (sign * digitsAt(text, colon + 4, colon + 6)) | 0,
-    millis: text.length > colon + 7 ? (sign * microsAt(text, colon + 7)) | 0 : 0,
+    millis: text.length > colon + 7 ? (sign * microsAt(text, colon + 7)) | 0 : null,
   };
 }
 

@@ -17,9 +17,9 @@ describe('MySQL temporal text', () => {
     expect(parseDateText('2024-00-00')).toEqual({ ...none, year: 2024, month: 0, day: 0 });
   });
 
-  it('parses DATETIME with 0 to 6 fractional digits into microseconds', () => {
+  it('parses DATETIME with 0 to 6 fractional digits into microseconds (none: no millis part)', () => {
     const base = { year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59 };
-    expect(parseDateTimeText('9999-12-31 23:59:59')).toEqual({ ...base, millis: 0 });
+    expect(parseDateTimeText('9999-12-31 23:59:59')).toEqual({ ...base, millis: null });
     expect(parseDateTimeText('9999-12-31 23:59:59.5')).toEqual({ ...base, millis: 500_000 });
     expect(parseDateTimeText('9999-12-31 23:59:59.123')).toEqual({ ...base, millis: 123_000 });
     expect(parseDateTimeText('9999-12-31 23:59:59.999999')).toEqual({ ...base, millis: 999_999 });
@@ -42,7 +42,13 @@ describe('MySQL temporal text', () => {
       second: 59,
       millis: 0,
     });
-    expect(parseTimeText('-838:59:59')).toEqual({ ...none, hour: -838, minute: -59, second: -59, millis: 0 });
+    expect(parseTimeText('-838:59:59')).toEqual({
+      ...none,
+      hour: -838,
+      minute: -59,
+      second: -59,
+      millis: null,
+    });
     expect(parseTimeText('-00:30:00.5')).toEqual({
       ...none,
       hour: 0,

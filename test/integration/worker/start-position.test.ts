@@ -73,7 +73,11 @@ describe('where streaming starts, and what the worker reports', () => {
     });
     const started = Date.now();
     const failure = await startWorker(env, job).then(
-      (w) => w.done.then(() => null, (err: unknown) => err),
+      (w) =>
+        w.done.then(
+          () => null,
+          (err: unknown) => err,
+        ),
       (err: unknown) => err,
     );
     expect(failure).toBeInstanceOf(BinlogPurgedError);

@@ -11,7 +11,14 @@ export interface TestEnv {
     syncUser: string;
     syncPassword: string;
   };
-  kafka: { brokers: string[]; version: string };
+  kafka: {
+    brokers: string[];
+    version: string;
+    /** The SASL_PLAINTEXT listener; one user for every mechanism. */
+    sasl: { brokers: string[]; mechanisms: string[]; user: string; password: string };
+    /** The SSL listener; `ca` is the path of the test CA's PEM certificate. */
+    ssl: { brokers: string[]; ca: string };
+  };
   kube: { kubeconfig: string; kubectl: string; helm: string };
 }
 
@@ -34,7 +41,17 @@ export function testEnv(): TestEnv {
       syncUser: required(env, 'MYSQL_SYNC_USER'),
       syncPassword: required(env, 'MYSQL_SYNC_PASSWORD'),
     },
-    kafka: { brokers: required(env, 'KAFKA_BROKERS').split(','), version: required(env, 'KAFKA_VERSION') },
+    kafka: {
+      brokers: required(env, 'KAFKA_BROKERS').split(','),
+      version: required(env, 'KAFKA_VERSION'),
+      sasl: {
+        brokers: required(env, 'KAFKA_SASL_BROKERS').split(','),
+        mechanisms: required(env, 'KAFKA_SASL_MECHANISMS').split(','),
+        user: required(env, 'KAFKA_SASL_USER'),
+        password: required(env, 'KAFKA_SASL_PASSWORD'),
+      },
+      ssl: { brokers: required(env, 'KAFKA_SSL_BROKERS').split(','), ca: required(env, 'KAFKA_SSL_CA') },
+    },
     kube: {
       kubeconfig: required(env, 'KUBECONFIG'),
       kubectl: path.join(kubeBin, 'kubectl'),

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
 import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
@@ -78,7 +78,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
   };
 }
 
-export async function createTopic(env: TestEnv, topic: string, numPartitions: number): Promise<void> {
+async function withAdmin<T>(env: TestEnv, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Kafka({
     clientId: 'test-admin',
     brokers: env.kafka.brokers,
@@ -86,10 +86,20 @@ export async function createTopic(env: TestEnv, topic: string, numPartitions: nu
   }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+export function createTopic(env: TestEnv, topic: string, numPartitions: number): Promise<void> {
+  return withAdmin(env, async (admin) => {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  });
+}
+
+export function deleteTopics(env: TestEnv, topics: string[]): Promise<void> {
+  return withAdmin(env, (admin) => admin.deleteTopics({ topics }));
 }
 
 export function rootConnection(env: TestEnv): Promise<mysql.Connection> {

@@ -1,9 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import { type CliProcess, startCli } from '../../support/cli-process.ts';
-import { createTopic, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
@@ -70,13 +69,7 @@ describe('syncjob decode', () => {
   afterAll(async () => {
     await db?.query(`DROP DATABASE IF EXISTS ${database}`);
     await db?.end();
-    const admin = new Kafka({
-      clientId: 'test-admin',
-      brokers: env.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).finally(() => admin.disconnect());
+    await deleteTopics(env, [topic]);
   });
 
   it('prints each record of the topic as one JSON line, with every cell as text', async () => {

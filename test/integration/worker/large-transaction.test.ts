@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { secretEnvName } from '../../../src/worker/secrets.ts';
 import { eventually, startCli } from '../../support/cli-process.ts';
-import { createTopic, rootConnection, SYNC_SECRET } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, rootConnection, SYNC_SECRET, testJob } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
@@ -40,26 +40,13 @@ describe('a one-million-row transaction', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'syncjob-big-'));
     const file = path.join(dir, 'job.yaml');
     const metricsPort = 19400 + Math.floor(Math.random() * 500);
-    writeFileSync(
-      file,
-      stringify({
-        apiVersion: 'syncjob.io/v1alpha1',
-        kind: 'SyncJob',
-        metadata: { name: 'big-transaction' },
-        spec: {
-          source: {
-            type: 'mariadb',
-            host: env.mysql.host,
-            port: env.mysql.port,
-            username: env.mysql.syncUser,
-            passwordSecretRef: SYNC_SECRET,
-          },
-          target: { brokers: env.kafka.brokers, topic, version: '4.x' },
-          objects: [{ database, tables: [{ name: 'events' }] }],
-          worker: { metricsPort },
-        },
-      }),
-    );
+    // The job as a user would write it, through the same manifest the tests build in process.
+    const job = testJob(env, 'big-transaction', {
+      topic,
+      objects: [{ database, tables: [{ name: 'events' }] }],
+      worker: { metricsPort },
+    });
+    writeFileSync(file, stringify(job));
     const cli = startCli(['run', '-f', file], {
       [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword,
       SYNCJOB_LOG_LEVEL: 'info',
@@ -110,6 +97,7 @@ describe('a one-million-row transaction', () => {
       expect(metrics).toMatch(/syncjob_reader_pauses_total\{job="big-transaction"\} [1-9]/);
     } finally {
       expect(await cli.stop()).toBe(0);
+      await deleteTopics(env, [topic]);
       if (cli.output().includes('"level":50')) console.log(cli.output());
     }
   });

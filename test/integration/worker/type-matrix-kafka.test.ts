@@ -1,9 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
-import { createTopic, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { type Case, cases } from '../../support/type-matrix-cases.ts';
@@ -92,13 +91,7 @@ describe('the MySQL type matrix through a worker and Kafka', () => {
   afterAll(async () => {
     await db?.query(`DROP DATABASE IF EXISTS ${database}`);
     await db?.end();
-    const admin = new Kafka({
-      clientId: 'test-admin',
-      brokers: env.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).finally(() => admin.disconnect());
+    await deleteTopics(env, [topic]);
   });
 
   it('writes one record per row change, in binlog order', () => {

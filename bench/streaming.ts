@@ -19,6 +19,7 @@ import { decodeRecord } from '../src/format/dts-avro/codec.ts';
 import { valueText } from '../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../src/format/dts-avro/values.ts';
 import { createRootLogger } from '../src/log.ts';
+import { createKafkaClient } from '../src/sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../src/sink/kafka/kafka-sink.ts';
 import { createWorkerMetrics } from '../src/worker/metrics.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
@@ -198,12 +199,10 @@ async function sinkCeiling(rows: number, recordBytes: number) {
   const topic = `bench-sink-${suffix}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   const sink = createKafkaSink({
-    brokers,
-    clientId: 'bench-sink',
+    kafka: createKafkaClient({ brokers, clientId: 'bench-sink', logger: createRootLogger({ level: 'warn' }) }),
     acks: 'all',
     compression: 'none',
     idempotent: true,
-    logger: createRootLogger({ level: 'warn' }),
   });
   await sink.connect();
   const perBatch = Math.floor((900 * 1024) / recordBytes);
@@ -211,13 +210,14 @@ async function sinkCeiling(rows: number, recordBytes: number) {
   const t0 = performance.now();
   for (let sent = 0; sent < rows; sent += perBatch) {
     const n = Math.min(perBatch, rows - sent);
-    await sink.send(
+    await sink.write(
       Array.from({ length: n }, (_, i) => ({
         topic,
         partition: 0,
         key: Buffer.from(`bench.catchup:["${sent + i}"]`),
         value,
       })),
+      null,
     );
   }
   const seconds = (performance.now() - t0) / 1000;

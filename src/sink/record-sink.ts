@@ -12,7 +12,11 @@ export interface RecordSink {
   connect(): Promise<void>;
   /** Partitions of a topic; fails with a non-retriable error when the topic does not exist. */
   partitions(topic: string): Promise<number>;
-  /** Writes a batch; resolves once the broker acknowledged every message (per the acks setting). */
-  send(batch: readonly SinkMessage[]): Promise<void>;
+  /**
+   * Writes a batch and the offset message that says how far the job's output now reaches;
+   * resolves once both are acknowledged. A transactional sink commits them atomically; others
+   * write the offset after the batch.
+   */
+  write(batch: readonly SinkMessage[], offset: SinkMessage | null): Promise<void>;
   close(): Promise<void>;
 }

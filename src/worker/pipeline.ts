@@ -1,15 +1,18 @@
 // The worker's streaming pipeline: source handler → DTS-Avro encoder → bounded queue → sink.
 // The reader calls the handler synchronously in binlog order; the sink loop drains the queue in
-// batches, one acknowledged send at a time, so the order of a partition is the binlog order.
+// batches, one acknowledged write at a time, so the order of a partition is the binlog order.
+// Each write carries the job offset of its last entry, so Kafka's data and the offset that says
+// where it ends never disagree (atomically so on transactional brokers).
 import { encodeRecord } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
+import { encodeJobOffset, type JobOffset } from '../offsets/job-offset.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
 import type { RecordSink, SinkMessage } from '../sink/record-sink.ts';
 import type { BinlogHandler } from '../source/binlog/binlog-reader.ts';
-import type { DdlTarget } from '../source/binlog/ddl-target.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
+import { ddlDestination, renamesOutOfSelection } from './ddl-routing.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
@@ -24,6 +27,10 @@ export interface PipelineOptions {
   sourceVersion: string;
   emitDdl: boolean;
   report: WorkerReport;
+  /** Where the job offset is written: the offsets topic and this job's key in it. */
+  offsets: { topic: string; key: Buffer };
+  /** The stored offset this run resumes from, if any. */
+  resume: JobOffset | null;
   /** Bytes buffered between reader and sink before the reader pauses. */
   queueBytes: number;
   batchMaxRecords: number;
@@ -31,11 +38,18 @@ export interface PipelineOptions {
   now?: () => number;
 }
 
-/** A queue entry: a Kafka message, or the end of a source transaction (message null). */
+/**
+ * A queue entry: a record (message set), or the end of a source transaction (message null).
+ * `rowsDone` counts the row changes of the source transaction up to this one, filtered ones
+ * included, and `nextId` the record ids used up to it: together with the position they are the
+ * job offset if a batch ends here.
+ */
 interface Entry {
   message: SinkMessage | null;
   operation: string;
   position: SourcePosition;
+  rowsDone: number;
+  nextId: number;
 }
 
 export interface Pipeline {
@@ -46,13 +60,26 @@ export interface Pipeline {
   run(): Promise<void>;
   /** Stops taking new changes; run() resolves once everything queued is acknowledged. */
   stop(): void;
-  /** The last source position whose transaction Kafka acknowledged. */
-  acknowledged(): SourcePosition | null;
+  /** The job offset Kafka last acknowledged (null before the first write). */
+  acknowledged(): JobOffset | null;
 }
 
 interface TablePlan {
   route: TableRoute | null;
   key: (change: RowChange) => string | null;
+}
+
+// A batch with no records (only ends of unrelated transactions) still moves the offset, but at
+// most this often, so a job whose tables are quiet does not write an offset per transaction.
+const IDLE_OFFSET_INTERVAL_MS = 1000;
+
+export function offsetOf(entry: Entry): JobOffset {
+  const p = entry.position;
+  return {
+    version: 1,
+    binlog: { file: p.file, position: p.offset, gtid: p.gtid, rowsDone: entry.rowsDone },
+    nextId: entry.nextId,
+  };
 }
 
 export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
@@ -89,8 +116,22 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return plan;
   };
 
-  let nextId = 1;
-  let acked: SourcePosition | null = null;
+  let nextId = opts.resume?.nextId ?? 1;
+  let acked: JobOffset | null = opts.resume;
+  // Row changes of the current source transaction so far; the resumed transaction's first
+  // `skip.rowsDone` are already in Kafka and are dropped.
+  let rowsDone = 0;
+  let skip = opts.resume && opts.resume.binlog.rowsDone > 0 ? opts.resume.binlog : null;
+
+  /** Counts a row change of the current transaction; false when it was written before a restart. */
+  const fresh = (position: SourcePosition): boolean => {
+    rowsDone++;
+    if (skip === null) return true;
+    if (position.file === skip.file && position.offset === skip.position && rowsDone <= skip.rowsDone)
+      return false;
+    skip = null;
+    return true;
+  };
 
   const push = (
     topic: string,
@@ -102,11 +143,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   ) => {
     const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, key);
     const message = { topic, partition, key: key === null ? null : Buffer.from(key), value };
-    queue.push({ message, operation, position }, value.length + (key?.length ?? 0) + 64);
+    queue.push({ message, operation, position, rowsDone, nextId }, value.length + (key?.length ?? 0) + 64);
   };
 
   const handler: BinlogHandler = {
     change(change) {
+      if (!fresh(change.position)) return;
       const plan = planFor(change.table);
       const route = plan.route;
       if (!route) return;
@@ -126,12 +168,19 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       push(route.topic, route.objectName, plan.key(change), encodeRecord(record), op, change.position);
     },
     commit(position) {
-      queue.push({ message: null, operation: 'COMMIT', position }, 0);
+      rowsDone = 0;
+      skip = null;
+      queue.push({ message: null, operation: 'COMMIT', position, rowsDone: 0, nextId }, 0);
     },
     ddl({ sql, target, position }) {
-      reportRenames(target);
+      if (!fresh(position)) return;
+      for (const r of renamesOutOfSelection(opts.routing, target)) {
+        const message = `table ${r.from.database}.${r.from.table} was renamed to ${r.to.database}.${r.to.table}, which is not selected: ${r.objectName} no longer syncs`;
+        opts.report.raise('TableRenamedOutOfSelection', message);
+        opts.logger.warn({ from: r.from, to: r.to }, message);
+      }
       if (!opts.emitDdl) return;
-      const dest = ddlDestination(target);
+      const dest = ddlDestination(opts.routing, target);
       if (!dest) return;
       const record = ddlRecord(
         { database: dest.database, table: dest.table, sql, position },
@@ -142,42 +191,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
   };
 
-  /** A table renamed out of the selection stops syncing; say so rather than go quiet. */
-  function reportRenames(target: DdlTarget) {
-    if (target.kind !== 'rename') return;
-    for (const { from, to } of target.renames) {
-      const was = opts.routing.route(from.database, from.table);
-      if (was && !opts.routing.route(to.database, to.table)) {
-        const message = `table ${from.database}.${from.table} was renamed to ${to.database}.${to.table}, which is not selected: ${was.objectName} no longer syncs`;
-        opts.report.raise('TableRenamedOutOfSelection', message);
-        opts.logger.warn({ from, to }, message);
-      }
-    }
-  }
-
-  /** Where a DDL record goes: the first selected table it touches, or a selected database. */
-  function ddlDestination(
-    target: DdlTarget,
-  ): { database: string; table: string | null; topic: string } | null {
-    const defaultTopic = opts.routing.topics[0]!;
-    if (target.kind === 'database') {
-      const db = opts.routing.targetDatabase(target.database);
-      return db === null ? null : { database: db, table: null, topic: defaultTopic };
-    }
-    const refs =
-      target.kind === 'rename'
-        ? target.renames.map((r) => r.from)
-        : target.kind === 'other'
-          ? []
-          : target.tables;
-    for (const ref of refs) {
-      const route = opts.routing.route(ref.database, ref.table);
-      if (route) return { database: route.targetDatabase, table: route.targetTable, topic: route.topic };
-    }
-    return null;
-  }
+  const offsetMessage = (offset: JobOffset): SinkMessage => ({
+    topic: opts.offsets.topic,
+    partition: 0,
+    key: opts.offsets.key,
+    value: encodeJobOffset(offset),
+  });
 
   async function run(): Promise<void> {
+    let lastOffsetWrite = 0;
     for (;;) {
       const batch = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
       if (batch.length === 0) return;
@@ -189,24 +211,34 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
           bytes += e.message.value.length;
         }
       }
+      const offset = offsetOf(batch[batch.length - 1]!);
+      const sinceLastWrite = now() - lastOffsetWrite;
+      if (messages.length === 0 && sinceLastWrite < IDLE_OFFSET_INTERVAL_MS) {
+        // Nothing but ends of other tables' transactions: their offset can wait out the interval;
+        // what arrives meanwhile stays queued behind it, so order is kept.
+        await new Promise((r) => setTimeout(r, IDLE_OFFSET_INTERVAL_MS - sinceLastWrite));
+      }
       const started = performance.now();
-      await opts.sink.send(messages);
+      await opts.sink.write(messages, offsetMessage(offset));
+      lastOffsetWrite = now();
+      acked = offset;
       metrics.sendDuration.observe((performance.now() - started) / 1000);
       metrics.bytes.inc(bytes);
       const nowSeconds = now() / 1000;
       // Counted per batch: a labelled counter lookup per row would cost more than the row.
       const byOperation: Record<string, number> = {};
+      let lastCommit: SourcePosition | null = null;
       for (const e of batch) {
         if (e.message) {
           byOperation[e.operation] = (byOperation[e.operation] ?? 0) + 1;
         } else {
-          acked = e.position;
+          lastCommit = e.position;
           metrics.transactions.inc();
           metrics.commitToAckSeconds.observe(Math.max(0, nowSeconds - e.position.timestamp));
         }
       }
       for (const [operation, n] of Object.entries(byOperation)) metrics.events.inc({ operation }, n);
-      if (acked) metrics.lagSeconds.set(Math.max(0, nowSeconds - acked.timestamp));
+      if (lastCommit) metrics.lagSeconds.set(Math.max(0, nowSeconds - lastCommit.timestamp));
       const stats = queue.stats();
       metrics.queueDepth.set(stats.items);
       metrics.queueBytes.set(stats.bytes);

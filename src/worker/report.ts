@@ -1,6 +1,6 @@
 // What the worker tells whoever runs it (the operator polls it at /report; `syncjob run` logs it):
 // progress and the conditions a person must act on. Numbers that change per event stay in metrics.
-import type { SourcePosition } from '../source/row-change.ts';
+import type { BinlogResume } from '../offsets/job-offset.ts';
 
 export interface ReportCondition {
   reason: string;
@@ -11,7 +11,7 @@ export interface ReportCondition {
 
 export interface WorkerReportSnapshot {
   streaming: boolean;
-  position: SourcePosition | null;
+  position: BinlogResume | null;
   conditions: ReportCondition[];
 }
 
@@ -19,14 +19,14 @@ export interface WorkerReport {
   /** Records a condition once per (reason, message). */
   raise(reason: string, message: string): void;
   setStreaming(streaming: boolean): void;
-  setPosition(position: SourcePosition | null): void;
+  setPosition(position: BinlogResume | null): void;
   snapshot(): WorkerReportSnapshot;
 }
 
 export function createWorkerReport(now: () => Date = () => new Date()): WorkerReport {
   const conditions = new Map<string, ReportCondition>();
   let streaming = false;
-  let position: SourcePosition | null = null;
+  let position: BinlogResume | null = null;
   return {
     raise(reason, message) {
       const key = `${reason}\u0000${message}`;

@@ -1,16 +1,21 @@
-// One sync job, start to stop: connect to the source and Kafka, stream the binlog through the
-// pipeline, and on a retriable failure start again from the last acknowledged transaction with
-// backoff. A terminal failure (purged binlog, missing topic, bad configuration) ends the run.
+// One sync job, start to stop: connect to the source and Kafka, load the job's offset from Kafka,
+// stream the binlog through the pipeline from there, and on a retriable failure start over (from
+// the offset Kafka then holds) with backoff. A terminal failure (purged binlog, missing topic, bad
+// configuration, a newer worker of the same job) ends the run.
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { encodeJobOffset, type JobOffset } from '../offsets/job-offset.ts';
+import { ensureOffsetsTopic, loadJobOffset } from '../offsets/kafka-offset-store.ts';
+import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
+import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
-import type { SourcePosition } from '../source/row-change.ts';
 import { backoffDelay, sleep } from './backoff.ts';
+import { kafkaConnection, mysqlConnection } from './connections.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createPipeline } from './pipeline.ts';
 import type { WorkerReport } from './report.ts';
@@ -34,18 +39,20 @@ const BATCH_MAX_RECORDS = 10_000;
 // Under Kafka's default message.max.bytes (1 MiB), which bounds one partition's record batch.
 const BATCH_MAX_BYTES = 900 * 1024;
 
-/** A replica server id of its own per job, stable across restarts, unlikely to clash with a real server. */
-export function derivedServerId(job: SyncJob): number {
-  const identity = job.metadata.uid ?? `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
-  return 0x40000000 + (createHash('sha256').update(identity).digest().readUInt32BE(0) % 0x3fffffff);
+/** The job's identity in Kafka: offsets key and transactional id. Namespace/name, so a re-created
+ * SyncJob of the same name resumes (offsets.onDelete: keep) and fences any old worker. */
+export function jobKey(job: SyncJob): string {
+  return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
 }
 
-function startOf(job: SyncJob): StartPosition {
-  const p = job.spec.source.startPosition;
-  if (p.mode === 'file') return { mode: 'file', file: p.file!, position: p.position! };
-  if (p.mode === 'gtid') return { mode: 'gtid', gtidSet: p.gtidSet! };
-  return { mode: 'end' };
+/** A replica server id of its own per job, stable across restarts, unlikely to clash with a real server. */
+export function derivedServerId(job: SyncJob): number {
+  return 0x40000000 + (createHash('sha256').update(jobKey(job)).digest().readUInt32BE(0) % 0x3fffffff);
 }
+
+/** Exactly-once needs transactions: brokers 0.11+ (every version but 0.10) and acks=all. */
+export const transactional = (job: SyncJob): boolean =>
+  job.spec.target.version !== '0.10' && job.spec.target.acks === 'all';
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { logger: log } = opts;
@@ -57,98 +64,90 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     opts.report.raise('InitializationUnavailable', message);
     log.warn(message);
   }
-  // Where a retry resumes: the configured start until the stream has begun, then the concrete
-  // position it began at (so `end` does not skip what came meanwhile), then the last transaction
-  // Kafka acknowledged.
-  let resume = startOf(opts.job);
   for (let attempt = 0; !opts.signal.aborted; attempt++) {
-    let progressed = false;
-    const progress: StreamProgress = {
-      started(p) {
-        if (resume.mode === 'end') resume = { mode: 'file', file: p.file, position: p.position };
-      },
-      acknowledged(p) {
-        resume = { mode: 'file', file: p.file, position: p.offset };
-        progressed = true;
-      },
-    };
     try {
-      await streamOnce(opts, resume, progress);
+      await streamOnce(opts, () => {
+        attempt = 0;
+      });
       return;
     } catch (err) {
       if (!isRetriable(err)) throw err;
-      if (progressed) attempt = 0;
       const delay = backoffDelay(attempt);
-      log.warn({ err, retryInMs: delay, resumeFrom: resume }, 'Stream failed; retrying');
+      log.warn({ err, retryInMs: delay }, 'Stream failed; retrying from the stored offset');
       await sleep(delay, opts.signal);
     }
   }
 }
 
-interface StreamProgress {
-  started(position: { file: string; position: number }): void;
-  acknowledged(position: SourcePosition): void;
+/** Where the binlog stream starts: the stored offset, else the spec's start position. */
+function startFrom(offset: JobOffset | null, job: SyncJob): StartPosition {
+  if (offset) return { mode: 'file', file: offset.binlog.file, position: offset.binlog.position };
+  const p = job.spec.source.startPosition;
+  if (p.mode === 'file') return { mode: 'file', file: p.file!, position: p.position! };
+  if (p.mode === 'gtid') return { mode: 'gtid', gtidSet: p.gtidSet! };
+  return { mode: 'end' };
 }
 
-async function streamOnce(
-  opts: WorkerOptions,
+/**
+ * `end` is resolved to the concrete binlog end and stored before streaming, so a worker that dies
+ * before its first write resumes there instead of at a later end (and loses nothing between).
+ */
+async function pinStart(
   start: StartPosition,
-  progress: StreamProgress,
-): Promise<void> {
+  control: mysql.Connection,
+  sink: RecordSink,
+  offsets: { topic: string; key: Buffer },
+): Promise<{ start: StartPosition; offset: JobOffset | null }> {
+  if (start.mode !== 'end') return { start, offset: null };
+  const [[status]] = await control.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+  if (!status) throw new Error('SHOW MASTER STATUS returned nothing: is the binlog enabled on the source?');
+  const offset: JobOffset = {
+    version: 1,
+    binlog: { file: String(status.File), position: Number(status.Position), gtid: '', rowsDone: 0 },
+    nextId: 1,
+  };
+  await sink.write([], { ...offsets, partition: 0, value: encodeJobOffset(offset) });
+  return { start: { mode: 'file', file: offset.binlog.file, position: offset.binlog.position }, offset };
+}
+
+async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<void> {
   const { job, logger: log, metrics } = opts;
   const { source, target } = job.spec;
-  const password = await opts.resolveSecret(source.passwordSecretRef);
-  const sasl = target.sasl
-    ? {
-        mechanism: target.sasl.mechanism,
-        username: await opts.resolveSecret({
-          name: target.sasl.secretRef.name,
-          key: target.sasl.secretRef.usernameKey,
-        }),
-        password: await opts.resolveSecret({
-          name: target.sasl.secretRef.name,
-          key: target.sasl.secretRef.passwordKey,
-        }),
-      }
-    : undefined;
-  const mysqlTls = source.tls.enabled
-    ? {
-        rejectUnauthorized: !source.tls.insecureSkipVerify,
-        ...(source.tls.caSecretRef ? { ca: await opts.resolveSecret(source.tls.caSecretRef) } : {}),
-      }
-    : undefined;
-  const connection = {
-    host: source.host,
-    port: source.port,
-    user: source.username,
-    password,
-    ...(mysqlTls ? { ssl: mysqlTls } : {}),
-  };
+  const connection = await mysqlConnection(job, opts.resolveSecret);
+  const kafka = createKafkaClient({
+    ...(await kafkaConnection(job, opts.resolveSecret)),
+    clientId: `syncjob-${job.metadata.name}`,
+    logger: log.child({ component: 'kafka' }),
+  });
+  const exactlyOnce = transactional(job);
+  const key = jobKey(job);
+  const offsets = { topic: job.spec.offsets.topic, key: Buffer.from(key) };
 
   const control = await mysql.createConnection({ ...connection, timezone: 'Z', dateStrings: true });
   const sink = createKafkaSink({
-    brokers: target.brokers,
-    clientId: `syncjob-${job.metadata.name}`,
+    kafka,
     acks: target.acks,
     compression: target.compression,
     idempotent: target.version !== '0.10' && target.acks === 'all',
-    ...(sasl ? { sasl } : {}),
-    ...(target.tls.enabled
-      ? {
-          tls: {
-            insecureSkipVerify: target.tls.insecureSkipVerify,
-            ...(target.tls.caSecretRef ? { ca: await opts.resolveSecret(target.tls.caSecretRef) } : {}),
-          },
-        }
-      : {}),
-    logger: log.child({ component: 'sink' }),
+    ...(exactlyOnce ? { transactionalId: `syncjob-${key}` } : {}),
   });
   let reader: ReturnType<typeof createBinlogReader> | undefined;
   let pipeline: Awaited<ReturnType<typeof createPipeline>> | undefined;
   let running: Promise<void> | undefined;
   try {
     const [[versionRow]] = await control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+    await ensureOffsetsTopic(kafka, offsets.topic, log);
+    // Connecting a transactional producer fences any older worker of this job and aborts what it
+    // left open, so the offset loaded next is exactly what Kafka's committed data reaches.
     await sink.connect();
+    const stored = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
+    const pinned = await pinStart(startFrom(stored, job), control, sink, offsets);
+    const resume = stored ?? pinned.offset;
+    log.info(
+      { resume: resume?.binlog ?? pinned.start, exactlyOnce },
+      stored ? 'Resuming from stored offset' : 'Starting job',
+    );
+
     const routing = planRouting(job.spec.objects, target.topic);
     pipeline = await createPipeline({
       routing,
@@ -159,6 +158,8 @@ async function streamOnce(
       sourceVersion: String(versionRow?.v ?? ''),
       emitDdl: job.spec.ddl.emit,
       report: opts.report,
+      offsets,
+      resume,
       queueBytes: QUEUE_BYTES,
       batchMaxRecords: BATCH_MAX_RECORDS,
       batchMaxBytes: BATCH_MAX_BYTES,
@@ -167,7 +168,7 @@ async function streamOnce(
     reader = createBinlogReader({
       connection,
       serverId: source.serverId ?? derivedServerId(job),
-      start,
+      start: pinned.start,
       includeSchema: routing.includeSchema,
       loadTable: createTableCodecLoader(control, log.child({ component: 'schema' })),
       handler: p.handler,
@@ -178,32 +179,30 @@ async function streamOnce(
       () => r.pause(),
       () => r.resume(),
     );
-    running = p.run().then(() => undefined);
+    running = p.run();
     const aborted = new Promise<void>((resolve) =>
       opts.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-    progress.started(await r.start());
+    await r.start();
     setStreaming(opts, true);
-    const ackTimer = setInterval(() => {
+    const reportTimer = setInterval(() => {
       const acked = p.acknowledged();
-      if (acked) progress.acknowledged(acked);
-      opts.report.setPosition(acked);
+      if (acked !== resume) progressed();
+      opts.report.setPosition(acked?.binlog ?? null);
     }, 1000);
     try {
       await Promise.race([running, r.failed, aborted]);
     } finally {
-      clearInterval(ackTimer);
+      clearInterval(reportTimer);
     }
     log.info('Stopping stream');
   } finally {
     setStreaming(opts, false);
     await reader?.stop();
     pipeline?.stop();
-    // Everything already read is still sent, so a restart resumes after it.
+    // Everything already read is still written, so a restart resumes after it.
     await running?.catch(() => undefined);
-    const acked = pipeline?.acknowledged();
-    if (acked) progress.acknowledged(acked);
-    opts.report.setPosition(acked ?? null);
+    opts.report.setPosition(pipeline?.acknowledged()?.binlog ?? null);
     await sink.close();
     await control.end().catch(() => undefined);
   }

@@ -11,11 +11,27 @@ export interface TopicMessage {
 }
 
 /** Reads a topic from the beginning (read_committed) until `count` messages arrived. */
-export async function readTopic(
+export function readTopic(
   brokers: string[],
   topic: string,
   count: number,
   timeoutMs = 30_000,
+): Promise<TopicMessage[]> {
+  return read(brokers, topic, { count, timeoutMs });
+}
+
+/**
+ * Reads a whole topic (read_committed) until no message arrived for `idleMs`. Only meaningful once
+ * nothing more is being written, which the caller establishes first.
+ */
+export function readAll(brokers: string[], topic: string, idleMs = 3000): Promise<TopicMessage[]> {
+  return read(brokers, topic, { count: Number.POSITIVE_INFINITY, idleMs, timeoutMs: 120_000 });
+}
+
+async function read(
+  brokers: string[],
+  topic: string,
+  until: { count: number; idleMs?: number; timeoutMs: number },
 ): Promise<TopicMessage[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
@@ -27,13 +43,27 @@ export async function readTopic(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      let idle: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        clearTimeout(idle);
+        resolve();
+      };
+      const armIdle = () => {
+        if (until.idleMs === undefined) return;
+        clearTimeout(idle);
+        idle = setTimeout(done, until.idleMs);
+      };
       const timer = setTimeout(
         () =>
           reject(
-            new Error(`only ${messages.length} of ${count} messages arrived on ${topic} in ${timeoutMs} ms`),
+            new Error(
+              `only ${messages.length} of ${until.count} messages arrived on ${topic} in ${until.timeoutMs} ms`,
+            ),
           ),
-        timeoutMs,
+        until.timeoutMs,
       );
+      armIdle();
       consumer
         .run({
           autoCommit: false,
@@ -46,10 +76,8 @@ export async function readTopic(
                 record: decodeRecord(m.value!),
               });
             }
-            if (messages.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
+            if (messages.length >= until.count) done();
+            else armIdle();
           },
         })
         .catch(reject);

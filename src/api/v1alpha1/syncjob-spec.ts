@@ -437,6 +437,14 @@ export const SyncJobSpecSchema = Type.Object(
     }),
     offsets: Type.Object(
       {
+        topic: Type.String({
+          description:
+            'Compacted topic, on the target cluster, where the job stores how far it got (one key per SyncJob namespace/name). Created with one partition when missing.',
+          minLength: 1,
+          maxLength: 249,
+          pattern: KAFKA_TOPIC,
+          default: 'syncjob-offsets',
+        }),
         onDelete: StringEnum(['keep', 'delete'], {
           description:
             'What happens to the stored offsets when the SyncJob is deleted. keep: a new SyncJob of the same name and namespace resumes from them.',

@@ -3,7 +3,8 @@ import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetriable, SyncError } from '../../../src/errors.ts';
 import { createRootLogger } from '../../../src/log.ts';
-import { createKafkaSink, type KafkaSinkOptions } from '../../../src/sink/kafka/kafka-sink.ts';
+import { createKafkaClient, type KafkaClientOptions } from '../../../src/sink/kafka/kafka-client.ts';
+import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink, SinkMessage } from '../../../src/sink/record-sink.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
@@ -16,14 +17,14 @@ const logger = createRootLogger({ level: 'warn' });
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
 
-function sink(extra: Pick<KafkaSinkOptions, 'brokers' | 'sasl' | 'tls'>): RecordSink {
+function sink(
+  extra: Pick<KafkaClientOptions, 'brokers'> & Partial<Pick<KafkaClientOptions, 'sasl' | 'tls'>>,
+): RecordSink {
   return createKafkaSink({
-    clientId: uniqueName('security-test'),
+    kafka: createKafkaClient({ clientId: uniqueName('security-test'), logger, ...extra }),
     acks: 'all',
     compression: 'none',
     idempotent: true,
-    logger,
-    ...extra,
   });
 }
 
@@ -116,7 +117,7 @@ describe('Kafka sink security', () => {
       try {
         await s.connect();
         expect(await s.partitions(topic)).toBe(2);
-        await s.send(batch(topic, mechanism));
+        await s.write(batch(topic, mechanism), null);
       } finally {
         await s.close();
       }
@@ -152,7 +153,7 @@ describe('Kafka sink security', () => {
       try {
         await s.connect();
         expect(await s.partitions(topic)).toBe(2);
-        await s.send(batch(topic, 'tls'));
+        await s.write(batch(topic, 'tls'), null);
       } finally {
         await s.close();
       }

@@ -1,0 +1,181 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { secretEnvName } from '../../../src/worker/secrets.ts';
+import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
+import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
+import { createTopic, deleteTopics, rootConnection, SYNC_SECRET, testJob } from '../../support/sync-job.ts';
+import { testEnv, uniqueName } from '../../support/testenv.ts';
+import { readAll } from '../../support/topic-reader.ts';
+
+const env = testEnv();
+// SYNCJOB_CRASH_KILLS lowers it while iterating locally; the suite runs the full 20.
+const KILLS = Number(process.env.SYNCJOB_CRASH_KILLS ?? 20);
+const TABLES = ['a', 'b', 'c'];
+
+/** Source changes the writer made, by operation: what an exactly-once topic must hold, no more. */
+type Tally = Record<'INSERT' | 'UPDATE' | 'DELETE', number>;
+
+describe('crash-safe, exactly-once resume', () => {
+  let db: mysql.Connection;
+  const database = uniqueName('crash').replace('-', '_');
+
+  beforeAll(async () => {
+    db = await rootConnection(env);
+    await db.query(`CREATE DATABASE ${database}`);
+    for (const t of TABLES) {
+      await db.query(`CREATE TABLE ${database}.${t} (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40))`);
+    }
+  });
+
+  afterAll(async () => {
+    await db.query(`DROP DATABASE IF EXISTS ${database}`);
+    await db.end();
+  });
+
+  /** Random single-row, multi-row and large transactions until `stop()`; tallies changed rows. */
+  function startWriter(conn: mysql.Connection) {
+    const tally: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };
+    let stopped = false;
+    let nextId = 1;
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+    const loop = (async () => {
+      for (let n = 0; !stopped; n++) {
+        const t = `${database}.${pick(TABLES)}`;
+        const r = Math.random();
+        if (n % 400 === 200) {
+          // A large transaction, so kills also land inside one.
+          const first = nextId;
+          nextId += 2000;
+          const [res] = await conn.query<mysql.ResultSetHeader>(
+            `INSERT INTO ${t} SELECT seq, seq % 97, CONCAT('bulk-', seq) FROM ${database}.seq_${first}_to_${first + 1999}`,
+          );
+          tally.INSERT += res.affectedRows;
+        } else if (r < 0.5) {
+          const rows = 1 + Math.floor(Math.random() * 5);
+          const values = Array.from({ length: rows }, () => [
+            nextId++,
+            Math.floor(Math.random() * 1000),
+            `n${n}`,
+          ]);
+          const [res] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} VALUES ?`, [values]);
+          tally.INSERT += res.affectedRows;
+        } else if (r < 0.8) {
+          const lo = Math.floor(Math.random() * nextId);
+          const [res] = await conn.query<mysql.ResultSetHeader>(
+            `UPDATE ${t} SET v = v + 1, note = 'u${n}' WHERE id BETWEEN ? AND ?`,
+            [lo, lo + 3],
+          );
+          tally.UPDATE += res.affectedRows;
+        } else {
+          const lo = Math.floor(Math.random() * nextId);
+          const [res] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id BETWEEN ? AND ?`, [
+            lo,
+            lo + 2,
+          ]);
+          tally.DELETE += res.affectedRows;
+        }
+      }
+    })();
+    return {
+      tally,
+      async stop() {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+
+  it(`loses and duplicates nothing through ${KILLS} SIGKILLs of the worker`, {
+    timeout: 420_000,
+  }, async () => {
+    const topic = uniqueName('crash');
+    await createTopic(env, topic, 3);
+    const dir = mkdtempSync(path.join(tmpdir(), 'syncjob-crash-'));
+    const file = path.join(dir, 'job.yaml');
+    const metricsPort = 19400 + Math.floor(Math.random() * 500);
+    const job = testJob(env, uniqueName('crash-job'), {
+      topic,
+      objects: [{ database, tables: TABLES.map((name) => ({ name })) }],
+      target: { partitioning: 'primaryKey' },
+      offsets: { topic: uniqueName('crash-offsets') },
+      worker: { metricsPort },
+    });
+    writeFileSync(file, stringify(job));
+    const secretEnv = { [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword };
+    const ready = () =>
+      eventually(
+        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null))?.status === 200,
+        'the worker to stream',
+      );
+
+    let worker: CliProcess = startCli(['run', '-f', file], secretEnv);
+    await ready();
+    const writerConn = await rootConnection(env);
+    const writer = startWriter(writerConn);
+    let kills = 0;
+    try {
+      while (kills < KILLS) {
+        // Anywhere from mid-start-up to well into streaming.
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 1800));
+        worker.child.kill('SIGKILL');
+        await worker.exited;
+        kills++;
+        worker = startCli(['run', '-f', file], secretEnv);
+      }
+      await writer.stop();
+      await ready();
+
+      const keyColumns = Object.fromEntries(TABLES.map((t) => [`${database}.${t}`, ['id']]));
+      const expected = new Map<string, Row[]>();
+      for (const t of TABLES) {
+        const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT id, v, note FROM ${database}.${t}`);
+        const table = new Map(
+          rows.map((r) => [
+            JSON.stringify([String(r.id)]),
+            { id: String(r.id), v: String(r.v), note: r.note as string },
+          ]),
+        );
+        expected.set(`${database}.${t}`, sortedRows(table));
+      }
+      const total = writer.tally.INSERT + writer.tally.UPDATE + writer.tally.DELETE;
+      // Caught up once the offset the worker stored reaches the source's binlog end.
+      const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+      await eventually(
+        async () => {
+          const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/report`)).json()) as {
+            position: { file: string; position: number } | null;
+          };
+          return report.position?.file === end!.File && report.position?.position === Number(end!.Position);
+        },
+        'the worker to catch up with the source',
+        180_000,
+      );
+      const messages = await readAll(env.kafka.brokers, topic);
+      const materialized = materialize(messages, keyColumns);
+      for (const [name, rows] of expected) expect(sortedRows(materialized.get(name)), name).toEqual(rows);
+
+      // Exactly once: one record per source change, ids 1..N without a gap or a repeat.
+      const byOp: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };
+      for (const m of messages) byOp[m.record.operation as keyof Tally]++;
+      expect(byOp).toEqual(writer.tally);
+      const ids = messages.map((m) => Number(m.record.id)).sort((x, y) => x - y);
+      expect(ids.length).toBe(total);
+      expect(ids[0]).toBe(1);
+      expect(ids.at(-1)).toBe(total);
+      expect(new Set(ids).size).toBe(total);
+      console.log(
+        `crash-resume: ${kills} SIGKILLs, ${total} source changes (${JSON.stringify(writer.tally)}), all exactly once`,
+      );
+    } finally {
+      await writer.stop();
+      await writerConn.end();
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      await deleteTopics(env, [topic]);
+    }
+  });
+});

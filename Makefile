@@ -2,11 +2,12 @@
 # apt (all on this kind of machine): it installs and starts every service it uses.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build check test test-unit test-integration testenv-up testenv-down testenv-status
+.PHONY: help deps build check test test-unit test-integration test-compat testenv-up testenv-down testenv-status
 
 help:
 	@echo "make test           install deps, start MariaDB + Kafka + kube-apiserver, run every check and test"
 	@echo "make test-unit      unit tests only (no services)"
+	@echo "make test-compat    start Kafka 0.10.2.2, 1.0.2 and 3.9.1 beside the default broker, run the version matrix"
 	@echo "make testenv-up     start the test services (scripts/testenv.sh up)"
 	@echo "make testenv-down   stop them"
 
@@ -24,8 +25,10 @@ check: deps
 	npm run typecheck
 	npm run lint
 
+# Plus the Kafka 0.10.2.2 compat broker: `make test` runs the version matrix's subset against it.
 testenv-up:
 	scripts/testenv.sh up
+	scripts/testenv.sh up kafka-compat
 
 testenv-down:
 	scripts/testenv.sh down
@@ -38,6 +41,12 @@ test-unit: deps
 
 test-integration: deps testenv-up
 	npm run test:integration
+
+# Every compat broker, then the version matrix (test/integration/compat) against all of them.
+test-compat: export SYNCJOB_KAFKA_COMPAT_VERSIONS ?= 0.10.2.2 1.0.2 3.9.1
+test-compat: deps
+	scripts/testenv.sh up kafka-compat
+	npm run test:compat
 
 test: deps testenv-up check
 	npm test

@@ -11,6 +11,14 @@ KAFKA_CONTROLLER_PORT="${SYNCJOB_KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_SASL_PORT="${SYNCJOB_KAFKA_SASL_PORT:-19094}"
 KAFKA_SSL_PORT="${SYNCJOB_KAFKA_SSL_PORT:-19095}"
 KAFKA_VERSION="${SYNCJOB_KAFKA_VERSION:-4.1.2}"
+# Compat brokers (kafka-compat.sh): which versions `up kafka-compat` starts, and their ports.
+KAFKA_COMPAT_VERSIONS="${SYNCJOB_KAFKA_COMPAT_VERSIONS:-0.10.2.2}"
+KAFKA_0_10_PORT="${SYNCJOB_KAFKA_0_10_PORT:-19192}"
+KAFKA_0_10_ZK_PORT="${SYNCJOB_KAFKA_0_10_ZK_PORT:-12181}"
+KAFKA_1_0_PORT="${SYNCJOB_KAFKA_1_0_PORT:-19292}"
+KAFKA_1_0_ZK_PORT="${SYNCJOB_KAFKA_1_0_ZK_PORT:-12281}"
+KAFKA_3_9_PORT="${SYNCJOB_KAFKA_3_9_PORT:-19392}"
+KAFKA_3_9_CONTROLLER_PORT="${SYNCJOB_KAFKA_3_9_CONTROLLER_PORT:-19393}"
 ETCD_PORT="${SYNCJOB_ETCD_PORT:-12379}"
 ETCD_PEER_PORT="${SYNCJOB_ETCD_PEER_PORT:-12380}"
 APISERVER_PORT="${SYNCJOB_APISERVER_PORT:-16443}"
@@ -88,6 +96,8 @@ stop_pid() {
   if kill -0 "$pid" 2>/dev/null; then
     step "$name did not stop in 10s; killing it"
     kill -9 "$pid" 2>/dev/null || true
+    # Gone before we return, so its ports are free for a restart.
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f "$pidfile"
   step "stopped $name"

@@ -18,6 +18,13 @@ export interface TestEnv {
     sasl: { brokers: string[]; mechanisms: string[]; user: string; password: string };
     /** The SSL listener; `ca` is the path of the test CA's PEM certificate. */
     ssl: { brokers: string[]; ca: string };
+    /**
+     * Compat brokers of other Kafka versions (`scripts/testenv.sh up kafka-compat`) running now,
+     * oldest first.
+     */
+    compat?: { version: string; brokers: string[] }[];
+    /** The compat versions testenv is configured to start (SYNCJOB_KAFKA_COMPAT_VERSIONS). */
+    compatExpected?: string[];
   };
   kube: { kubeconfig: string; kubectl: string; helm: string };
 }
@@ -26,6 +33,22 @@ function required(env: Record<string, string>, key: string): string {
   const value = env[key];
   if (value === undefined) throw new Error(`scripts/testenv.sh env did not print ${key}`);
   return value;
+}
+
+// KAFKA_0_10_BROKERS + KAFKA_0_10_VERSION, one pair per compat broker that runs.
+function compatBrokers(env: Record<string, string>): { version: string; brokers: string[] }[] {
+  const found: { version: string; brokers: string[] }[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    const line = /^KAFKA_(\d+_\d+)_BROKERS$/.exec(key)?.[1];
+    if (line === undefined) continue;
+    found.push({ version: required(env, `KAFKA_${line}_VERSION`), brokers: value.split(',') });
+  }
+  const order = (v: string) =>
+    v
+      .split('.')
+      .map((n) => n.padStart(4, '0'))
+      .join('.');
+  return found.sort((a, b) => order(a.version).localeCompare(order(b.version)));
 }
 
 /** Coordinates of the real services started by scripts/testenv.sh (see global-setup.ts). */
@@ -51,6 +74,8 @@ export function testEnv(): TestEnv {
         password: required(env, 'KAFKA_SASL_PASSWORD'),
       },
       ssl: { brokers: required(env, 'KAFKA_SSL_BROKERS').split(','), ca: required(env, 'KAFKA_SSL_CA') },
+      compat: compatBrokers(env),
+      compatExpected: env.KAFKA_COMPAT_VERSIONS?.split(' ').filter(Boolean) ?? [],
     },
     kube: {
       kubeconfig: required(env, 'KUBECONFIG'),

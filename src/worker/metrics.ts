@@ -13,6 +13,9 @@ export interface WorkerMetrics {
   readerPauses: Counter;
   sendDuration: Histogram;
   commitToAckSeconds: Histogram;
+  initRows: Counter;
+  initTablesDone: Gauge;
+  initTablesTotal: Gauge;
 }
 
 export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
@@ -67,6 +70,21 @@ export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
       name: 'syncjob_sink_send_seconds',
       help: 'Duration of one acknowledged batch send to Kafka',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    initRows: new Counter({
+      name: 'syncjob_init_rows_total',
+      help: 'Rows read by initialization (before dropping the ones the stream already carried)',
+      registers,
+    }),
+    initTablesDone: new Gauge({
+      name: 'syncjob_init_tables_done',
+      help: 'Tables whose initialization is complete',
+      registers,
+    }),
+    initTablesTotal: new Gauge({
+      name: 'syncjob_init_tables_total',
+      help: 'Tables to initialize',
       registers,
     }),
     commitToAckSeconds: new Histogram({

@@ -6,10 +6,11 @@
 import { encodeRecord } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
-import { encodeJobOffset, type JobOffset } from '../offsets/job-offset.ts';
+import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
 import type { RecordSink, SinkMessage } from '../sink/record-sink.ts';
 import type { BinlogHandler } from '../source/binlog/binlog-reader.ts';
+import { comparePositions, type FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
 import { ddlDestination, renamesOutOfSelection } from './ddl-routing.ts';
@@ -17,6 +18,7 @@ import type { WorkerMetrics } from './metrics.ts';
 import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
+import { type ChunkRows, openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
 
 export interface PipelineOptions {
   routing: Routing;
@@ -29,8 +31,12 @@ export interface PipelineOptions {
   report: WorkerReport;
   /** Where the job offset is written: the offsets topic and this job's key in it. */
   offsets: { topic: string; key: Buffer };
-  /** The stored offset this run resumes from, if any. */
+  /** The offset this run resumes from (stored, or pinned at the first start), if any. */
   resume: JobOffset | null;
+  /** Where the binlog stream starts, when known before its first event. */
+  streamFrom: FileOffset | null;
+  /** Initialization progress when initialization is (still) to run; undefined otherwise. */
+  initialization: SnapshotProgress | undefined;
   /** Bytes buffered between reader and sink before the reader pauses. */
   queueBytes: number;
   batchMaxRecords: number;
@@ -50,10 +56,31 @@ interface Entry {
   position: SourcePosition;
   rowsDone: number;
   nextId: number;
+  /** Initialization progress up to this entry (INIT rows: the base plus this row's cursor). */
+  snapshot: ProgressAt;
 }
+
+/** Snapshot progress as of an entry, built lazily: only a batch's last entry becomes an offset. */
+type ProgressAt = SnapshotProgress | undefined | { base: SnapshotProgress; table: string; cursor: unknown };
+
+const progressOf = (p: ProgressAt): SnapshotProgress | undefined =>
+  p === undefined || !('base' in p)
+    ? p
+    : { tables: { ...p.base.tables, [p.table]: { cursor: p.cursor, done: false } } };
 
 export interface Pipeline {
   handler: BinlogHandler;
+  /** Starts recording the keys the stream touches in `table` (`db.table`); before a chunk's SELECT. */
+  openWindow(table: string, keyIndexes: readonly number[]): SnapshotWindow;
+  /**
+   * The chunk read in that window and the binlog end noted after it. Resolves once the stream has
+   * passed `high` (between transactions) and the surviving rows are queued as INIT records.
+   */
+  closeWindow(window: SnapshotWindow, chunk: ChunkRows, high: FileOffset): Promise<void>;
+  /** A DDL record for structure initialization (SHOW CREATE TABLE), before the table's rows. */
+  structure(database: string, table: string, sql: string): void;
+  /** Marks a table's initialization complete in the offsets; `all` when it was the last one. */
+  tableInitialized(table: string, all: boolean): void;
   /** Wires back-pressure to the reader. */
   onBackPressure(pause: () => void, resume: () => void): void;
   /** Resolves when stopped and drained; rejects when the sink fails. */
@@ -75,10 +102,12 @@ const IDLE_OFFSET_INTERVAL_MS = 1000;
 
 export function offsetOf(entry: Entry): JobOffset {
   const p = entry.position;
+  const snapshot = progressOf(entry.snapshot);
   return {
     version: 1,
     binlog: { file: p.file, position: p.offset, gtid: p.gtid, rowsDone: entry.rowsDone },
     nextId: entry.nextId,
+    ...(snapshot ? { snapshot } : {}),
   };
 }
 
@@ -122,6 +151,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   // `skip.rowsDone` are already in Kafka and are dropped.
   let rowsDone = 0;
   let skip = opts.resume && opts.resume.binlog.rowsDone > 0 ? opts.resume.binlog : null;
+  let progress: SnapshotProgress | undefined = opts.initialization;
+  // Where the stream is between transactions: INIT records and markers are positioned here.
+  let streamAt: SourcePosition | null = opts.streamFrom
+    ? { ...opts.streamFrom, gtid: opts.resume?.binlog.gtid ?? '', timestamp: 0 }
+    : null;
+  const windows = new Map<
+    string,
+    { window: SnapshotWindow; flushed?: () => void; stopped?: (err: Error) => void }
+  >();
 
   /** Counts a row change of the current transaction; false when it was written before a restart. */
   const fresh = (position: SourcePosition): boolean => {
@@ -140,14 +178,72 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     value: Buffer,
     operation: string,
     position: SourcePosition,
+    snapshot: ProgressAt = progress,
   ) => {
     const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, key);
     const message = { topic, partition, key: key === null ? null : Buffer.from(key), value };
-    queue.push({ message, operation, position, rowsDone, nextId }, value.length + (key?.length ?? 0) + 64);
+    queue.push(
+      { message, operation, position, rowsDone, nextId, snapshot },
+      value.length + (key?.length ?? 0) + 64,
+    );
+  };
+
+  const marker = (operation: string) => {
+    if (streamAt)
+      queue.push(
+        { message: null, operation, position: streamAt, rowsDone: 0, nextId, snapshot: progress },
+        0,
+      );
+  };
+
+  /** Queues a window's surviving rows as INIT records once the stream passed its high mark, between transactions. */
+  function flushReady() {
+    if (rowsDone > 0 || streamAt === null) return;
+    for (const [table, w] of windows) {
+      const high = w.window.high();
+      if (!w.flushed || !high || comparePositions(streamAt, high) < 0) continue;
+      windows.delete(table);
+      const { schema, rows } = w.window.survivors();
+      const plan = planFor(schema);
+      const route = plan.route;
+      if (route) {
+        const base = progress ?? { tables: {} };
+        for (const { cells, cursor } of rows) {
+          const change: RowChange = {
+            operation: 'INIT',
+            table: schema,
+            before: null,
+            after: cells,
+            position: streamAt,
+          };
+          const record = rowRecord(change, {
+            id: nextId++,
+            objectName: route.objectName,
+            sourceVersion: opts.sourceVersion,
+          });
+          push(route.topic, route.objectName, plan.key(change), encodeRecord(record), 'INIT', streamAt, {
+            base,
+            table,
+            cursor,
+          });
+        }
+      }
+      w.flushed();
+    }
+  }
+
+  const reached = (position: SourcePosition) => {
+    streamAt = position;
+    if (windows.size > 0) flushReady();
   };
 
   const handler: BinlogHandler = {
     change(change) {
+      if (windows.size > 0) {
+        const w = windows.get(`${change.table.database}.${change.table.table}`);
+        w?.window.touch(change.before);
+        w?.window.touch(change.after);
+      }
       if (!fresh(change.position)) return;
       const plan = planFor(change.table);
       const route = plan.route;
@@ -170,7 +266,14 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     commit(position) {
       rowsDone = 0;
       skip = null;
-      queue.push({ message: null, operation: 'COMMIT', position, rowsDone: 0, nextId }, 0);
+      queue.push(
+        { message: null, operation: 'COMMIT', position, rowsDone: 0, nextId, snapshot: progress },
+        0,
+      );
+      reached(position);
+    },
+    between(position) {
+      if (rowsDone === 0) reached(position);
     },
     ddl({ sql, target, position }) {
       if (!fresh(position)) return;
@@ -231,7 +334,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       for (const e of batch) {
         if (e.message) {
           byOperation[e.operation] = (byOperation[e.operation] ?? 0) + 1;
-        } else {
+        } else if (e.operation === 'COMMIT') {
           lastCommit = e.position;
           metrics.transactions.inc();
           metrics.commitToAckSeconds.observe(Math.max(0, nowSeconds - e.position.timestamp));
@@ -247,12 +350,51 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   return {
     handler,
+    openWindow(table, keyIndexes) {
+      if (windows.has(table)) throw new Error(`a snapshot window on ${table} is already open`);
+      const window = openSnapshotWindow(table, keyIndexes);
+      windows.set(table, { window });
+      return window;
+    },
+    closeWindow(window, chunk, high) {
+      return new Promise<void>((resolve, reject) => {
+        const w = windows.get(window.table);
+        if (!w || w.window !== window) throw new Error(`no open snapshot window on ${window.table}`);
+        window.fill(chunk, high);
+        w.flushed = resolve;
+        w.stopped = reject;
+        flushReady();
+      });
+    },
+    structure(database, table, sql) {
+      const route = opts.routing.route(database, table);
+      if (!route) return;
+      // Before the stream's first event (a GTID start) there is no position yet: file "" at 0
+      // stands for "the start"; the job's first real offset replaces it.
+      const at = streamAt ?? { file: '', offset: 0, gtid: '', timestamp: 0 };
+      // Recorded as started, so a restart does not write the table's structure again.
+      progress = { tables: { ...progress?.tables, [`${database}.${table}`]: { cursor: null, done: false } } };
+      const record = ddlRecord(
+        { database: route.targetDatabase, table: route.targetTable, sql, position: at },
+        { id: nextId++, sourceVersion: opts.sourceVersion },
+      );
+      push(route.topic, route.objectName, null, encodeRecord(record), 'DDL', at);
+    },
+    tableInitialized(table, all) {
+      progress = all ? undefined : { tables: { ...progress?.tables, [table]: { cursor: null, done: true } } };
+      marker('SNAPSHOT');
+    },
     onBackPressure(p, r) {
       pause = p;
       resume = r;
     },
     run,
-    stop: () => queue.close(),
+    stop() {
+      queue.close();
+      // A chunk waiting for the stream would wait forever; its reader gives up and closes.
+      for (const w of windows.values()) w.stopped?.(new Error('the pipeline stopped'));
+      windows.clear();
+    },
     acknowledged: () => acked,
   };
 }

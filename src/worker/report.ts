@@ -9,8 +9,16 @@ export interface ReportCondition {
   since: string;
 }
 
+export interface InitializationProgress {
+  tablesTotal: number;
+  tablesDone: number;
+  rows: number;
+  done: boolean;
+}
+
 export interface WorkerReportSnapshot {
   streaming: boolean;
+  initialization: InitializationProgress | null;
   position: BinlogResume | null;
   conditions: ReportCondition[];
 }
@@ -20,6 +28,7 @@ export interface WorkerReport {
   raise(reason: string, message: string): void;
   setStreaming(streaming: boolean): void;
   setPosition(position: BinlogResume | null): void;
+  setInitialization(progress: InitializationProgress): void;
   snapshot(): WorkerReportSnapshot;
 }
 
@@ -27,6 +36,7 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
   const conditions = new Map<string, ReportCondition>();
   let streaming = false;
   let position: BinlogResume | null = null;
+  let initialization: InitializationProgress | null = null;
   return {
     raise(reason, message) {
       const key = `${reason}\u0000${message}`;
@@ -38,6 +48,9 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
     setPosition(p) {
       position = p;
     },
-    snapshot: () => ({ streaming, position, conditions: [...conditions.values()] }),
+    setInitialization(p) {
+      initialization = p;
+    },
+    snapshot: () => ({ streaming, initialization, position, conditions: [...conditions.values()] }),
   };
 }

@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { isRetriable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { encodeJobOffset, type JobOffset } from '../offsets/job-offset.ts';
+import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
 import { ensureOffsetsTopic, loadJobOffset } from '../offsets/kafka-offset-store.ts';
 import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
@@ -16,6 +16,7 @@ import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
+import { emitStructure, runInitialization } from './initialization.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createPipeline } from './pipeline.ts';
 import type { WorkerReport } from './report.ts';
@@ -56,14 +57,7 @@ export const transactional = (job: SyncJob): boolean =>
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { logger: log } = opts;
-  const init = opts.job.spec.initialization;
-  if (init.data || init.schema) {
-    // Said out loud rather than skipped silently: existing rows are not copied yet.
-    const message =
-      'initialization (spec.initialization.data/schema) is not available in this version: only changes from the start position are synced';
-    opts.report.raise('InitializationUnavailable', message);
-    log.warn(message);
-  }
+
   for (let attempt = 0; !opts.signal.aborted; attempt++) {
     try {
       await streamOnce(opts, () => {
@@ -81,7 +75,9 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 
 /** Where the binlog stream starts: the stored offset, else the spec's start position. */
 function startFrom(offset: JobOffset | null, job: SyncJob): StartPosition {
-  if (offset) return { mode: 'file', file: offset.binlog.file, position: offset.binlog.position };
+  // An offset written before a GTID-started stream's first event has no file yet: start as configured.
+  if (offset && offset.binlog.file !== '')
+    return { mode: 'file', file: offset.binlog.file, position: offset.binlog.position };
   const p = job.spec.source.startPosition;
   if (p.mode === 'file') return { mode: 'file', file: p.file!, position: p.position! };
   if (p.mode === 'gtid') return { mode: 'gtid', gtidSet: p.gtidSet! };
@@ -97,6 +93,7 @@ async function pinStart(
   control: mysql.Connection,
   sink: RecordSink,
   offsets: { topic: string; key: Buffer },
+  initialization: SnapshotProgress | undefined,
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
   const [[status]] = await control.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
@@ -105,6 +102,7 @@ async function pinStart(
     version: 1,
     binlog: { file: String(status.File), position: Number(status.Position), gtid: '', rowsDone: 0 },
     nextId: 1,
+    ...(initialization ? { snapshot: initialization } : {}),
   };
   await sink.write([], { ...offsets, partition: 0, value: encodeJobOffset(offset) });
   return { start: { mode: 'file', file: offset.binlog.file, position: offset.binlog.position }, offset };
@@ -141,7 +139,10 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     // left open, so the offset loaded next is exactly what Kafka's committed data reaches.
     await sink.connect();
     const stored = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
-    const pinned = await pinStart(startFrom(stored, job), control, sink, offsets);
+    const init = job.spec.initialization;
+    // A stored offset knows whether initialization is still due; a new job starts it when asked.
+    const initialization = stored ? stored.snapshot : init.data || init.schema ? { tables: {} } : undefined;
+    const pinned = await pinStart(startFrom(stored, job), control, sink, offsets, initialization);
     const resume = stored ?? pinned.offset;
     log.info(
       { resume: resume?.binlog ?? pinned.start, exactlyOnce },
@@ -160,6 +161,9 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       report: opts.report,
       offsets,
       resume,
+      streamFrom:
+        pinned.start.mode === 'file' ? { file: pinned.start.file, offset: pinned.start.position } : null,
+      initialization,
       queueBytes: QUEUE_BYTES,
       batchMaxRecords: BATCH_MAX_RECORDS,
       batchMaxBytes: BATCH_MAX_BYTES,
@@ -183,15 +187,40 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const aborted = new Promise<void>((resolve) =>
       opts.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
+    if (initialization && init.schema) {
+      await emitStructure({
+        objects: job.spec.objects,
+        pipeline: p,
+        connect: () => mysql.createConnection(connection),
+        progress: initialization,
+      });
+    }
     await r.start();
     setStreaming(opts, true);
+    // Initialization runs beside the stream; only its failure ends the race below.
+    const initializing = initialization
+      ? runInitialization({
+          objects: job.spec.objects,
+          pipeline: p,
+          connect: () => mysql.createConnection(connection),
+          progress: initialization,
+          data: init.data,
+          chunkSize: init.chunkSize,
+          parallelism: init.parallelism,
+          metrics,
+          report: opts.report,
+          logger: log.child({ component: 'initialization' }),
+          signal: opts.signal,
+        }).then(() => new Promise<never>(() => undefined))
+      : new Promise<never>(() => undefined);
+    initializing.catch(() => undefined);
     const reportTimer = setInterval(() => {
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
       opts.report.setPosition(acked?.binlog ?? null);
     }, 1000);
     try {
-      await Promise.race([running, r.failed, aborted]);
+      await Promise.race([running, r.failed, aborted, initializing]);
     } finally {
       clearInterval(reportTimer);
     }

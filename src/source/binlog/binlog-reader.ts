@@ -32,6 +32,11 @@ export interface BinlogHandler {
   change(change: RowChange): void;
   /** A transaction ended; `position` is where a restart resumes after it. */
   commit(position: SourcePosition, gtidSet: string | undefined): void;
+  /**
+   * The stream moved to `position` between transactions without a commit (file headers, GTID
+   * lists, checkpoints), so "has the stream reached position X" can be answered at a file start.
+   */
+  between(position: SourcePosition): void;
   /** A DDL statement; `defaultDb` is the session's database, `target` what the statement touches. */
   ddl(ddl: { sql: string; defaultDb: string; target: DdlTarget; position: SourcePosition }): void;
 }
@@ -59,6 +64,8 @@ export interface BinlogReader {
 }
 
 const ROW_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
+// Events MariaDB writes outside any transaction, at the start of each binlog file.
+const BETWEEN_TRANSACTIONS = new Set(['format', 'mariadbgtidlist', 'binlogcheckpoint']);
 const MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
 
 export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
@@ -181,6 +188,11 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       forgetTables(target);
       opts.handler.ddl({ sql, defaultDb: q.schema, target, position: position(event, txStart) });
       opts.handler.commit(position(event, txStart), zongji.gtidSet);
+    } else if (BETWEEN_TRANSACTIONS.has(name)) {
+      if (event.nextPosition > 0) {
+        txStart = event.nextPosition;
+        opts.handler.between(position(event, txStart));
+      }
     } else if (name === 'rotate') {
       const r = event as RotateEvent;
       file = r.binlogName;
@@ -236,7 +248,16 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       const start = opts.start;
       zongji.start({
         serverId: opts.serverId,
-        includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
+        includeEvents: [
+          'rotate',
+          'tablemap',
+          'writerows',
+          'updaterows',
+          'deleterows',
+          'xid',
+          'query',
+          ...BETWEEN_TRANSACTIONS,
+        ],
         includeSchema: opts.includeSchema,
         ...(start.mode === 'end' ? { startAtEnd: true } : {}),
         ...(start.mode === 'file' ? { filename: start.file, position: start.position } : {}),

@@ -22,6 +22,8 @@ export interface Chunk {
   rows: DtsValue[][];
   /** Resume after this (store it, pass it to the next readChunk); null when the table is exhausted. */
   last: ChunkCursor | null;
+  /** Per row, the cursor right after it (empty without a key): where a restart resumes when only part of the chunk was written. */
+  cursors: ChunkCursor[];
 }
 
 export interface ChunkReader {
@@ -63,7 +65,7 @@ export async function createChunkReader(conn: Connection, table: TableSchema): P
       async readChunk(after) {
         if (after !== null)
           throw new Error(`${table.database}.${table.table} has no chunk key to resume after`);
-        return { rows: convert(await select(sql, [])), last: null };
+        return { rows: convert(await select(sql, [])), last: null, cursors: [] };
       },
     };
   }
@@ -79,7 +81,7 @@ export async function createChunkReader(conn: Connection, table: TableSchema): P
       const lastRow = rows.at(-1);
       // A short chunk is the end of the index; rows inserted beyond it later come from the binlog.
       const last = rows.length < limit || lastRow === undefined ? null : cursorAfter(key, lastRow);
-      return { rows: convert(rows), last };
+      return { rows: convert(rows), last, cursors: rows.map((row) => cursorAfter(key, row)) };
     },
   };
 }

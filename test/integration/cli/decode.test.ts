@@ -95,7 +95,10 @@ describe('syncjob decode', () => {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Line);
     expect(lines).toHaveLength(count);
-    expect(lines.map((l) => l.offset)).toEqual(lines.map((_, i) => String(i)));
+    // Offsets increase; exactly-once writes leave gaps where Kafka keeps its transaction markers.
+    const offsets = lines.map((l) => Number(l.offset));
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(new Set(offsets).size).toBe(offsets.length);
 
     expect(lines.map((l) => `${l.operation} ${l.objectName}`)).toEqual([
       ...cases.flatMap((c) => c.rows.map(() => `INSERT ${database}.${c.table}`)),

@@ -68,7 +68,7 @@ describe('validateSyncJob', () => {
         initialization: { schema: false, data: true, chunkSize: 10000, parallelism: 2 },
         ddl: { emit: false },
         state: 'running',
-        offsets: { onDelete: 'keep' },
+        offsets: { topic: 'syncjob-offsets', onDelete: 'keep' },
         worker: { metricsPort: 9400 },
       },
     });

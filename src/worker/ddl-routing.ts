@@ -40,3 +40,15 @@ export function renamesOutOfSelection(
     return was && !routing.route(to.database, to.table) ? [{ from, to, objectName: was.objectName }] : [];
   });
 }
+
+/** Selected tables the statement drops; `listed` when spec.objects names them. */
+export function droppedSelectedTables(
+  routing: Routing,
+  target: DdlTarget,
+): { objectName: string; listed: boolean }[] {
+  if (target.kind !== 'drop') return [];
+  return target.tables.flatMap((t) => {
+    const route = routing.route(t.database, t.table);
+    return route ? [{ objectName: route.objectName, listed: routing.listed(t.database, t.table) }] : [];
+  });
+}

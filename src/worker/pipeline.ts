@@ -3,6 +3,8 @@
 // batches, one acknowledged write at a time, so the order of a partition is the binlog order.
 // Each write carries the job offset of its last entry, so Kafka's data and the offset that says
 // where it ends never disagree (atomically so on transactional brokers).
+
+import { TableGoneError } from '../errors.ts';
 import { encodeRecord } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
@@ -13,7 +15,7 @@ import type { BinlogHandler } from '../source/binlog/binlog-reader.ts';
 import { comparePositions, type FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
-import { ddlDestination, renamesOutOfSelection } from './ddl-routing.ts';
+import { ddlDestination, droppedSelectedTables, renamesOutOfSelection } from './ddl-routing.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
@@ -277,6 +279,19 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     ddl({ sql, target, position }) {
       if (!fresh(position)) return;
+      for (const d of droppedSelectedTables(opts.routing, target)) {
+        // A table the spec names cannot be synced any more: stop, and say so. A table that was only
+        // part of a whole selected database just ends, like it began.
+        if (d.listed) {
+          const err = new TableGoneError(d.objectName, 'dropped');
+          opts.report.raise(err.reason, err.message);
+          throw err;
+        }
+        opts.report.raise(
+          'TableDropped',
+          `table ${d.objectName} was dropped on the source; it no longer syncs`,
+        );
+      }
       for (const r of renamesOutOfSelection(opts.routing, target)) {
         const message = `table ${r.from.database}.${r.from.table} was renamed to ${r.to.database}.${r.to.table}, which is not selected: ${r.objectName} no longer syncs`;
         opts.report.raise('TableRenamedOutOfSelection', message);

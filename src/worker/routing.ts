@@ -36,6 +36,8 @@ export interface Routing {
   /** Every topic the job writes to. */
   topics: string[];
   route(database: string, table: string): TableRoute | null;
+  /** Whether the table is named in spec.objects (not only part of a whole selected database). */
+  listed(database: string, table: string): boolean;
   /** The name a selected database is written under, or null when the database is not selected. */
   targetDatabase(database: string): string | null;
 }
@@ -95,6 +97,7 @@ export function planRouting(objects: readonly ObjectSelector[], defaultTopic: st
       discovered.set(key, route);
       return route;
     },
+    listed: (database, table) => explicit.has(`${database}\u0000${table}`),
     targetDatabase(database) {
       if (wholeDatabases.has(database)) return wholeDatabases.get(database)!;
       return database in includeSchema ? (targetDbs.get(database) ?? database) : null;

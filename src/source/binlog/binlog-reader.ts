@@ -86,7 +86,13 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   });
   failed.catch(() => undefined);
 
-  const fail = (err: unknown) => rejectFailed(classify(err));
+  // After a failure nothing more is handed on: events past it must not move the job's offset.
+  let halted = false;
+  const fail = (err: unknown) => {
+    halted = true;
+    backlog.length = 0;
+    rejectFailed(classify(err));
+  };
 
   const position = (event: BinlogEvent, offset: number): SourcePosition => ({
     file,
@@ -205,7 +211,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
     if (draining) return;
     draining = true;
     try {
-      while (backlog.length > 0) {
+      while (backlog.length > 0 && !halted) {
         const event = backlog.shift()!;
         const pending = handle(event);
         if (pending) await pending;
@@ -222,6 +228,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   }
 
   zongji.on('binlog', (event: BinlogEvent) => {
+    if (halted) return;
     // Must run before zongji parses the table's rows, i.e. here and not later in the backlog.
     if (event.getEventName() === 'tablemap') {
       const tm = event as TableMapEvent;

@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BinlogPurgedError, isRetriable } from '../../../src/errors.ts';
+import { BinlogPurgedError, isRetriable, TableGoneError } from '../../../src/errors.ts';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { eventually } from '../../support/cli-process.ts';
@@ -84,6 +84,38 @@ describe('where streaming starts, and what the worker reports', () => {
     expect(isRetriable(failure)).toBe(false);
     expect((failure as BinlogPurgedError).fix).toMatch(/re-initialize/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('stops with TableDropped when a listed table is dropped, after writing what came before, and again on restart', async () => {
+    const topic = uniqueName('pos-dropped');
+    await createTopic(env, topic, 1);
+    await db.query(`CREATE TABLE ${database}.doomed (id INT PRIMARY KEY)`);
+    const job = testJob(env, uniqueName('job'), {
+      topic,
+      objects: [{ database, tables: [{ name: 'doomed' }] }],
+    });
+    const first = await startWorker(env, job);
+    await db.query(`INSERT INTO ${database}.doomed VALUES (1), (2)`);
+    await db.query(`DROP TABLE ${database}.doomed`);
+    const failure = await first.done.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(TableGoneError);
+    expect((failure as TableGoneError).reason).toBe('TableDropped');
+    expect(isRetriable(failure)).toBe(false);
+    expect(first.report.snapshot().conditions.map((c) => c.reason)).toContain('TableDropped');
+    expect(await ids(topic, 2)).toEqual(['1', '2']);
+    // The job's offset stops before the DROP, so a new worker meets it again instead of skipping it.
+    const again = await startWorker(env, job).then(
+      (w) =>
+        w.done.then(
+          () => null,
+          (err: unknown) => err,
+        ),
+      (err: unknown) => err,
+    );
+    expect((again as TableGoneError).reason).toBe('TableDropped');
   });
 
   it('reports a table renamed out of the selection', async () => {

@@ -210,20 +210,22 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       const route = plan.route;
       if (route) {
         const base = progress ?? { tables: {} };
+        // INIT records are stamped with when they were read; their position is the stream's.
+        const at = { ...streamAt, timestamp: Math.floor(now() / 1000) };
         for (const { cells, cursor } of rows) {
           const change: RowChange = {
             operation: 'INIT',
             table: schema,
             before: null,
             after: cells,
-            position: streamAt,
+            position: at,
           };
           const record = rowRecord(change, {
             id: nextId++,
             objectName: route.objectName,
             sourceVersion: opts.sourceVersion,
           });
-          push(route.topic, route.objectName, plan.key(change), encodeRecord(record), 'INIT', streamAt, {
+          push(route.topic, route.objectName, plan.key(change), encodeRecord(record), 'INIT', at, {
             base,
             table,
             cursor,
@@ -386,7 +388,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       if (!route) return;
       // Before the stream's first event (a GTID start) there is no position yet: file "" at 0
       // stands for "the start"; the job's first real offset replaces it.
-      const at = streamAt ?? { file: '', offset: 0, gtid: '', timestamp: 0 };
+      const at = { ...(streamAt ?? { file: '', offset: 0, gtid: '' }), timestamp: Math.floor(now() / 1000) };
       // Recorded as started, so a restart does not write the table's structure again.
       progress = { tables: { ...progress?.tables, [`${database}.${table}`]: { cursor: null, done: false } } };
       const record = ddlRecord(

@@ -2,6 +2,7 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
+import { comparePositions } from '../../../src/source/binlog/position-order.ts';
 import { eventually } from '../../support/cli-process.ts';
 import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
 import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
@@ -89,7 +90,13 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
       const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
       await eventually(() => {
         const p = worker.report.snapshot().position;
-        return p?.file === end!.File && p?.position === Number(end!.Position);
+        return (
+          p !== null &&
+          comparePositions(
+            { file: p.file, offset: p.position },
+            { file: String(end!.File), offset: Number(end!.Position) },
+          ) >= 0
+        );
       }, 'the worker to catch up');
       const messages = await readAll(env.kafka.brokers, topic);
       const records = messages.map((m) => m.record);

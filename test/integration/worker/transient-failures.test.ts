@@ -1,0 +1,260 @@
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/cli-process.ts';
+import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
+import {
+  createTopic,
+  deleteTopics,
+  type RunningWorker,
+  rootConnection,
+  startWorker,
+  testJob,
+} from '../../support/sync-job.ts';
+import { testEnv, uniqueName } from '../../support/testenv.ts';
+import { readAll } from '../../support/topic-reader.ts';
+
+const env = testEnv();
+const TABLES = ['a', 'b'];
+const BINLOG_KILLS = 4;
+const ALL_KILLS = 3;
+const STORM_MS = 5000;
+
+/** Source changes the writer made, by operation: what an exactly-once topic must hold, no more. */
+type Tally = Record<'INSERT' | 'UPDATE' | 'DELETE', number>;
+
+// The server side cuts the worker's source connections while it streams and a writer writes: the
+// worker must retry with backoff, resume from the offset Kafka holds, and still write every change
+// exactly once. The job connects as a sync user of its own (same grants and password as the test
+// services' sync account), so the KILLs touch this worker's connections and nothing else.
+describe('transient source failures', () => {
+  let db: mysql.Connection;
+  const database = uniqueName('transient').replace('-', '_');
+  const user = uniqueName('sync').replace('-', '_');
+
+  beforeAll(async () => {
+    db = await rootConnection(env);
+    await db.query(`CREATE DATABASE ${database}`);
+    for (const t of TABLES) {
+      await db.query(`CREATE TABLE ${database}.${t} (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40))`);
+    }
+    await db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY ?`, [env.mysql.syncPassword]);
+    await db.query(`GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '${user}'@'%'`);
+  });
+
+  afterAll(async () => {
+    await db.query(`DROP USER IF EXISTS '${user}'@'%'`);
+    await db.query(`DROP DATABASE IF EXISTS ${database}`);
+    await db.end();
+  });
+
+  /** Single- and multi-row transactions until `stop()`; tallies changed rows. */
+  function startWriter(conn: mysql.Connection) {
+    const tally: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };
+    let stopped = false;
+    let nextId = 1;
+    const loop = (async () => {
+      for (let n = 0; !stopped; n++) {
+        const t = `${database}.${TABLES[n % TABLES.length]}`;
+        const r = Math.random();
+        if (r < 0.5) {
+          const rows = 1 + Math.floor(Math.random() * 5);
+          const values = Array.from({ length: rows }, () => [nextId++, n % 1000, `n${n}`]);
+          const [res] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} VALUES ?`, [values]);
+          tally.INSERT += res.affectedRows;
+        } else if (r < 0.8) {
+          const lo = Math.floor(Math.random() * nextId);
+          const [res] = await conn.query<mysql.ResultSetHeader>(
+            `UPDATE ${t} SET v = v + 1, note = 'u${n}' WHERE id BETWEEN ? AND ?`,
+            [lo, lo + 3],
+          );
+          tally.UPDATE += res.affectedRows;
+        } else {
+          const lo = Math.floor(Math.random() * nextId);
+          const [res] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id BETWEEN ? AND ?`, [
+            lo,
+            lo + 2,
+          ]);
+          tally.DELETE += res.affectedRows;
+        }
+        // A steady stream rather than a flood, so recovery time is not catch-up time.
+        if (n % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    return {
+      tally,
+      async stop() {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+
+  /** The processlist ids of the sync user's connections; `dump`: only the binlog dump. */
+  async function threads(dump: boolean): Promise<number[]> {
+    const [rows] = await db.query<mysql.RowDataPacket[]>(
+      `SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?${dump ? " AND COMMAND LIKE 'Binlog Dump%'" : ''}`,
+      [user],
+    );
+    return rows.map((r) => Number(r.ID));
+  }
+
+  async function binlogEnd(): Promise<{ file: string; position: number }> {
+    const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    return { file: String(end!.File), position: Number(end!.Position) };
+  }
+
+  /** Whether the worker's acknowledged position has reached `end` (binlog file names sort). */
+  function reached(worker: RunningWorker, end: { file: string; position: number }): boolean {
+    const p = worker.report.snapshot().position;
+    if (!p) return false;
+    return p.file > end.file || (p.file === end.file && p.position >= end.position);
+  }
+
+  async function waitReached(
+    worker: RunningWorker,
+    end: { file: string; position: number },
+    what: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    await eventually(() => reached(worker, end), what, timeoutMs).catch((err: unknown) => {
+      throw new Error(
+        `${(err as Error).message}: binlog end ${JSON.stringify(end)}, worker ${JSON.stringify(worker.report.snapshot())}`,
+      );
+    });
+  }
+
+  /**
+   * Waits for a binlog dump connection that is not one of `killed` and for the worker to acknowledge
+   * everything written before `before`; returns the milliseconds since `since`.
+   */
+  async function recovery(
+    worker: RunningWorker,
+    killed: number[],
+    before: { file: string; position: number },
+    since: number,
+    what: string,
+  ): Promise<number> {
+    await eventually(
+      async () => (await threads(true)).some((id) => !killed.includes(id)),
+      `a new binlog dump connection after ${what}`,
+      60_000,
+    );
+    await waitReached(
+      worker,
+      before,
+      `the worker to resume and acknowledge the changes written before ${what}`,
+      60_000,
+    );
+    return performance.now() - since;
+  }
+
+  /** KILL as root; a connection that closed since it was listed is fine (1094 unknown thread). */
+  async function kill(id: number): Promise<void> {
+    await db.query(`KILL ${id}`).catch((err: { errno?: number }) => {
+      if (err.errno !== 1094) throw err;
+    });
+  }
+
+  /** Kills `ids` as root and measures the recovery. */
+  async function killAndRecover(worker: RunningWorker, ids: number[], what: string): Promise<number> {
+    const before = await binlogEnd();
+    const killedAt = performance.now();
+    for (const id of ids) await kill(id);
+    return recovery(worker, ids, before, killedAt, what);
+  }
+
+  it('resumes exactly once after its binlog and control connections are killed', {
+    timeout: 300_000,
+  }, async () => {
+    const topic = uniqueName('transient');
+    const offsetsTopic = uniqueName('transient-offsets');
+    await createTopic(env, topic, 3);
+    const worker = await startWorker(
+      env,
+      testJob(env, uniqueName('transient-job'), {
+        topic,
+        source: { username: user },
+        objects: [{ database, tables: TABLES.map((name) => ({ name })) }],
+        target: { partitioning: 'primaryKey' },
+        offsets: { topic: offsetsTopic },
+      }),
+    );
+    const writerConn = await rootConnection(env);
+    const writer = startWriter(writerConn);
+    const recoveries: { what: string; ms: number }[] = [];
+    try {
+      const settle = () => new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
+      await settle();
+      for (let k = 1; k <= BINLOG_KILLS; k++) {
+        const dump = await threads(true);
+        expect(dump, 'exactly one binlog dump connection of the worker').toHaveLength(1);
+        const what = `binlog kill ${k}`;
+        recoveries.push({ what, ms: await killAndRecover(worker, dump, what) });
+        await settle();
+      }
+      for (let k = 1; k <= ALL_KILLS; k++) {
+        const all = await threads(false);
+        // The binlog dump, zongji's control connection and the worker's own control connection.
+        expect(all.length).toBeGreaterThanOrEqual(3);
+        const what = `kill of all ${all.length} connections ${k}`;
+        recoveries.push({ what, ms: await killAndRecover(worker, all, what) });
+        await settle();
+      }
+      // Then kills in quick succession, landing in every phase of the worker's start-up as well.
+      const killed: number[] = [];
+      const stormEnd = performance.now() + STORM_MS;
+      while (performance.now() < stormEnd) {
+        for (const id of await threads(false)) {
+          await kill(id);
+          killed.push(id);
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 300));
+      }
+      const stormWhat = `${STORM_MS / 1000} s of repeated kills (${killed.length} connections)`;
+      recoveries.push({
+        what: stormWhat,
+        ms: await recovery(worker, killed, await binlogEnd(), performance.now(), stormWhat),
+      });
+      await writer.stop();
+
+      // Other test runs may share the server's binlog: caught up once at or past its end.
+      const end = await binlogEnd();
+      await waitReached(worker, end, 'the worker to catch up with the source', 120_000);
+      const messages = await readAll(env.kafka.brokers, topic);
+      const keyColumns = Object.fromEntries(TABLES.map((t) => [`${database}.${t}`, ['id']]));
+      const materialized = materialize(messages, keyColumns);
+      for (const t of TABLES) {
+        const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT id, v, note FROM ${database}.${t}`);
+        const expected = sortedRows(
+          new Map(
+            rows.map((r): [string, Row] => [
+              JSON.stringify([String(r.id)]),
+              { id: String(r.id), v: String(r.v), note: r.note as string },
+            ]),
+          ),
+        );
+        expect(sortedRows(materialized.get(`${database}.${t}`)), t).toEqual(expected);
+      }
+
+      // Exactly once: one record per source change, ids 1..N without a gap or a repeat.
+      const byOp: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };
+      for (const m of messages) byOp[m.record.operation as keyof Tally]++;
+      expect(byOp).toEqual(writer.tally);
+      const total = writer.tally.INSERT + writer.tally.UPDATE + writer.tally.DELETE;
+      const ids = messages.map((m) => Number(m.record.id)).sort((x, y) => x - y);
+      expect(ids).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(worker.report.snapshot().conditions).toEqual([]);
+
+      console.log(
+        `transient failures: ${total} source changes exactly once; recovery (kill → acknowledged up to the kill point): ${recoveries
+          .map((r) => `${r.what} ${(r.ms / 1000).toFixed(2)} s`)
+          .join(', ')}`,
+      );
+    } finally {
+      await writer.stop().catch(() => undefined);
+      await writerConn.end();
+      await worker.stop().catch(() => undefined);
+      await deleteTopics(env, [topic, offsetsTopic]);
+    }
+  });
+});

@@ -90,7 +90,8 @@ export async function runInitialization(opts: InitializationOptions): Promise<vo
   let rows = 0;
   const started = Date.now();
   const publish = () => {
-    opts.report.setInitialization({ tablesTotal: total, tablesDone: done, rows, done: done === total });
+    // `done` turns true only once Kafka acknowledged it (the worker sees the offset without progress).
+    opts.report.setInitialization({ tablesTotal: total, tablesDone: done, rows, done: false });
     opts.metrics.initTablesDone.set(done);
     opts.metrics.initTablesTotal.set(total);
   };
@@ -112,6 +113,7 @@ export async function runInitialization(opts: InitializationOptions): Promise<vo
       const saved = opts.progress.tables[table];
       let cursor = (saved?.cursor ?? null) as ChunkCursor | null;
       do {
+        await opts.pipeline.room();
         if (opts.signal.aborted) return;
         const window = opts.pipeline.openWindow(table, reader.keyIndexes);
         const chunk = await reader.readChunk(cursor, opts.chunkSize);

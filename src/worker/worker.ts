@@ -218,6 +218,10 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
       opts.report.setPosition(acked?.binlog ?? null);
+      // Initialization is done when an acknowledged offset no longer carries its progress.
+      const init = opts.report.snapshot().initialization;
+      if (init && !init.done && acked && acked.snapshot === undefined)
+        opts.report.setInitialization({ ...init, done: true });
     }, 1000);
     try {
       await Promise.race([running, r.failed, aborted, initializing]);

@@ -359,7 +359,8 @@ const Initialization = Type.Object(
       default: 10000,
     }),
     parallelism: Type.Integer({
-      description: 'Chunks read at the same time.',
+      description:
+        'Tables copied at the same time, each over its own connection (chunks of one table are read one after another).',
       minimum: 1,
       maximum: 16,
       default: 2,

@@ -70,8 +70,10 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
       : { transactionalId: opts.transactionalId, transactionTimeout: 60_000 }),
     // The partition is always chosen by us (src/sink/partitioner.ts); this only silences kafkajs.
     createPartitioner: Partitioners.DefaultPartitioner,
+    // A transaction may start while the broker still finishes the previous commit
+    // (CONCURRENT_TRANSACTIONS); that clears within milliseconds, so retries start small.
     ...(idempotent
-      ? { retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 } }
+      ? { retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 10_000 } }
       : {}),
   });
   const partitionCache = new Map<string, number>();

@@ -176,7 +176,7 @@ listeners=PLAINTEXT://127.0.0.1:$port
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 zookeeper.connect=127.0.0.1:$port2
 zookeeper.connection.timeout.ms=15000
-# One broker: no other replica to hand leadership to, so `down` skips the shutdown handshake.
+# One broker: no other replica to hand leadership to, so stopping skips the shutdown handshake.
 controlled.shutdown.enable=false
 $common
 $tx

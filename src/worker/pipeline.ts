@@ -238,7 +238,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         }
         // What is queued after these rows (commits, markers) carries their cursor too: an offset
         // written there resumes the table after them instead of copying them again.
-        if (copied !== undefined) void 0; // TEMP-REVERT progress = progressOf(copied);
+        if (copied !== undefined) progress = progressOf(copied);
       }
       w.flushed();
     }

@@ -80,6 +80,8 @@ describe('transient source failures', () => {
         if (n % 20 === 0) await new Promise((r) => setTimeout(r, 5));
       }
     })();
+    // A failed write surfaces in stop(), not as an unhandled rejection.
+    loop.catch(() => undefined);
     return {
       tally,
       async stop() {
@@ -110,16 +112,32 @@ describe('transient source failures', () => {
     return p.file > end.file || (p.file === end.file && p.position >= end.position);
   }
 
-  async function waitReached(
+  /**
+   * `eventually`, except that a worker whose retry loop ended (returned or threw) fails the wait at
+   * once with its error, and a timeout says where the worker was.
+   */
+  async function whileRunning(
     worker: RunningWorker,
-    end: { file: string; position: number },
+    check: () => Promise<boolean> | boolean,
     what: string,
-    timeoutMs: number,
+    timeoutMs = 60_000,
   ): Promise<void> {
-    await eventually(() => reached(worker, end), what, timeoutMs).catch((err: unknown) => {
-      throw new Error(
-        `${(err as Error).message}: binlog end ${JSON.stringify(end)}, worker ${JSON.stringify(worker.report.snapshot())}`,
-      );
+    let ended: unknown;
+    worker.done.then(
+      () => {
+        ended ??= new Error(`the worker stopped retrying and returned while waiting for ${what}`);
+      },
+      (err: unknown) => {
+        ended ??= err;
+      },
+    );
+    const guarded = async () => {
+      if (ended !== undefined) throw ended;
+      return check();
+    };
+    await eventually(guarded, what, timeoutMs).catch((err: unknown) => {
+      if (err === ended) throw err;
+      throw new Error(`${(err as Error).message}; worker report ${JSON.stringify(worker.report.snapshot())}`);
     });
   }
 
@@ -134,16 +152,15 @@ describe('transient source failures', () => {
     since: number,
     what: string,
   ): Promise<number> {
-    await eventually(
+    await whileRunning(
+      worker,
       async () => (await threads(true)).some((id) => !killed.includes(id)),
       `a new binlog dump connection after ${what}`,
-      60_000,
     );
-    await waitReached(
+    await whileRunning(
       worker,
-      before,
-      `the worker to resume and acknowledge the changes written before ${what}`,
-      60_000,
+      () => reached(worker, before),
+      `the worker to acknowledge the changes written before ${what} (${before.file}:${before.position})`,
     );
     return performance.now() - since;
   }
@@ -219,7 +236,12 @@ describe('transient source failures', () => {
 
       // Other test runs may share the server's binlog: caught up once at or past its end.
       const end = await binlogEnd();
-      await waitReached(worker, end, 'the worker to catch up with the source', 120_000);
+      await whileRunning(
+        worker,
+        () => reached(worker, end),
+        `the worker to catch up with the source (${end.file}:${end.position})`,
+        120_000,
+      );
       const messages = await readAll(env.kafka.brokers, topic);
       const keyColumns = Object.fromEntries(TABLES.map((t) => [`${database}.${t}`, ['id']]));
       const materialized = materialize(messages, keyColumns);

@@ -199,7 +199,11 @@ async function sinkCeiling(rows: number, recordBytes: number) {
   const topic = `bench-sink-${suffix}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   const sink = createKafkaSink({
-    kafka: createKafkaClient({ brokers, clientId: 'bench-sink', logger: createRootLogger({ level: 'warn' }) }),
+    kafka: createKafkaClient({
+      brokers,
+      clientId: 'bench-sink',
+      logger: createRootLogger({ level: 'warn' }),
+    }),
     acks: 'all',
     compression: 'none',
     idempotent: true,

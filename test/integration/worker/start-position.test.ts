@@ -32,7 +32,7 @@ describe('where streaming starts, and what the worker reports', () => {
 
   it('starts after a binlog file and position, and after a GTID set', async () => {
     const base = (
-      await db.query<mysql.RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) AS m FROM ' + `${database}.t`)
+      await db.query<mysql.RowDataPacket[]>(`SELECT COALESCE(MAX(id), 0) AS m FROM ${database}.t`)
     )[0][0]!.m as number;
     await db.query(`INSERT INTO ${database}.t VALUES (${base + 1})`);
     const [[status]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');

@@ -12,7 +12,7 @@
 // runWorker until the report says initialization is done and a read_committed consumer (a child
 // process, so it takes no time from the worker's event loop) has received N records. CPU seconds of
 // the worker process, the consumer, MariaDB and Kafka during that phase show where the time goes.
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -39,6 +39,7 @@ import { recordKeyFor } from '../src/worker/record-key.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
 import { createSecretResolver } from '../src/worker/secrets.ts';
 import { runWorker } from '../src/worker/worker.ts';
+import { testenvCoordinates } from './testenv.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -143,17 +144,7 @@ function findPid(needle: string): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const envText = execFileSync(
-    'bash',
-    [new URL('../scripts/testenv.sh', import.meta.url).pathname, 'env', 'mariadb', 'kafka'],
-    { encoding: 'utf8' },
-  );
-  const env = Object.fromEntries(
-    envText
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as Record<string, string>;
+  const env = testenvCoordinates();
   const mysqlAt = { host: env.MYSQL_HOST!, port: Number(env.MYSQL_PORT) };
   const syncUser = { ...mysqlAt, user: env.MYSQL_SYNC_USER!, password: env.MYSQL_SYNC_PASSWORD! };
   const brokers = env.KAFKA_BROKERS!.split(',');

@@ -7,7 +7,6 @@
 // the same size in the worker's batch shape.
 // Latency: one-row transactions at a fixed offered rate R for S seconds; per row, from COMMIT
 // returning to the record being readable; p50/p99/max.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -25,6 +24,7 @@ import { createWorkerMetrics } from '../src/worker/metrics.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
 import { createSecretResolver } from '../src/worker/secrets.ts';
 import { runWorker } from '../src/worker/worker.ts';
+import { testenvCoordinates } from './testenv.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,19 +37,7 @@ const ROWS = Number(flags.rows);
 const RATE = Number(flags.rate);
 const SECONDS = Number(flags.seconds);
 
-const envText = execFileSync(
-  'bash',
-  [new URL('../scripts/testenv.sh', import.meta.url).pathname, 'env', 'mariadb', 'kafka'],
-  {
-    encoding: 'utf8',
-  },
-);
-const env = Object.fromEntries(
-  envText
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-) as Record<string, string>;
+const env = testenvCoordinates();
 const mysqlAt = { host: env.MYSQL_HOST!, port: Number(env.MYSQL_PORT) };
 const brokers = env.KAFKA_BROKERS!.split(',');
 const suffix = randomBytes(3).toString('hex');

@@ -5,6 +5,7 @@ import { createRootLogger } from '../../../src/log.ts';
 import { createKafkaClient } from '../../../src/sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink, SinkMessage } from '../../../src/sink/record-sink.ts';
+import { expectConfiguredCompatBrokers, runningCompatBrokers } from '../../support/compat-brokers.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 // The product's Kafka sink against brokers of the versions the managed service offers, beside the
@@ -12,11 +13,9 @@ import { testEnv, uniqueName } from '../../support/testenv.ts';
 // `make test` runs; `make test-compat` starts 0.10.2.2, 1.0.2 and 3.9.1 and runs this file).
 // Every broker that runs is tested; one that testenv is configured to start but is not running
 // fails the file instead of being skipped.
-const { kafka: env } = testEnv();
-const running = env.compat ?? [];
-const expected = env.compatExpected ?? [];
+const fullEnv = testEnv();
+const running = runningCompatBrokers(fullEnv);
 const logger = createRootLogger({ level: 'warn' });
-const DEFAULT_SUBSET = ['0.10.2.2'];
 
 // 0.10 predates idempotence, transactions and headers (all 0.11): the product writes to it
 // without them (target.version 0.10, at-least-once) and transactionally to every later version.
@@ -31,23 +30,9 @@ function errorText(err: unknown): string {
   return parts.join(' <- ');
 }
 
-function startCommand(versions: string[]): string {
-  return versions.every((v) => DEFAULT_SUBSET.includes(v))
-    ? '`scripts/testenv.sh up kafka-compat` (`make testenv-up` runs it)'
-    : `\`SYNCJOB_KAFKA_COMPAT_VERSIONS='${expected.join(' ')}' scripts/testenv.sh up kafka-compat\` (\`make test-compat\` runs it)`;
-}
-
 describe('Kafka compat brokers', () => {
   it('runs every broker testenv is configured to start', () => {
-    const missing = expected.filter((v) => !running.some((b) => b.version === v));
-    if (missing.length > 0) {
-      expect.fail(
-        `compat Kafka ${missing.join(', ')} is not running: start it with ${startCommand(missing)}`,
-      );
-    }
-    if (running.length === 0) {
-      expect.fail(`no compat Kafka broker runs: start one with ${startCommand(DEFAULT_SUBSET)}`);
-    }
+    expectConfiguredCompatBrokers(fullEnv);
   });
 });
 

@@ -3,6 +3,7 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncJob } from '../../../src/api/v1alpha1/syncjob-spec.ts';
 import { eventually } from '../../support/cli-process.ts';
+import { expectConfiguredCompatBrokers, runningCompatBrokers } from '../../support/compat-brokers.ts';
 import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
 import { type RunningWorker, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
@@ -14,9 +15,7 @@ import { inPartition, readAll, type TopicMessage } from '../../support/topic-rea
 // file (as in kafka-versions.test.ts). 0.10 has no transactions: delivery is at-least-once, so ids
 // may repeat, but only as exact replays; every later version is exactly-once, ids 1..N.
 const env = testEnv();
-const running = env.kafka.compat ?? [];
-const expected = env.kafka.compatExpected ?? [];
-const DEFAULT_SUBSET = ['0.10.2.2'];
+const running = runningCompatBrokers(env);
 // Initialization reads the two tables side by side (parallelism 2): the small one is done while
 // the large one is still being read, which is when the restart test stops the worker first.
 const TABLES = { a: 20_000, b: 1000 } as const;
@@ -30,12 +29,6 @@ function targetVersion(version: string): string {
   if (version.startsWith('0.10.')) return '0.10';
   if (version.startsWith('1.0.')) return '1.0';
   return `${version.split('.')[0]}.x`;
-}
-
-function startCommand(versions: string[]): string {
-  return versions.every((v) => DEFAULT_SUBSET.includes(v))
-    ? '`scripts/testenv.sh up kafka-compat` (`make testenv-up` runs it)'
-    : `\`SYNCJOB_KAFKA_COMPAT_VERSIONS='${expected.join(' ')}' scripts/testenv.sh up kafka-compat\` (\`make test-compat\` runs it)`;
 }
 
 /**
@@ -69,15 +62,7 @@ function dedupById(messages: TopicMessage[]): { unique: TopicMessage[]; repeated
 
 describe('the whole sync on compat brokers', () => {
   it('runs every broker testenv is configured to start', () => {
-    const missing = expected.filter((v) => !running.some((b) => b.version === v));
-    if (missing.length > 0) {
-      expect.fail(
-        `compat Kafka ${missing.join(', ')} is not running: start it with ${startCommand(missing)}`,
-      );
-    }
-    if (running.length === 0) {
-      expect.fail(`no compat Kafka broker runs: start one with ${startCommand(DEFAULT_SUBSET)}`);
-    }
+    expectConfiguredCompatBrokers(env);
   });
 });
 

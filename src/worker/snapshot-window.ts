@@ -34,10 +34,19 @@ export function openSnapshotWindow(table: string, keyIndexes: readonly number[])
   const touched = new Set<string>();
   let chunk: ChunkRows | null = null;
   let highMark: FileOffset | null = null;
-  // Index of each pending row by key, to drop it when the stream touches it later.
+  // Index of each pending row by key, to drop it when the stream touches it later. Built on the
+  // first touch after the chunk arrived: a table nobody writes to never pays for it.
   let pending: Map<string, number> | null = null;
   const dropped = new Set<number>();
   const identity = (cells: readonly DtsValue[]) => keyIdentity(cells, keyIndexes);
+  const indexChunk = (c: ChunkRows) => {
+    pending = new Map();
+    c.rows.forEach((cells, i) => {
+      const id = identity(cells);
+      if (touched.has(id)) dropped.add(i);
+      else pending!.set(id, i);
+    });
+  };
 
   return {
     table,
@@ -45,19 +54,14 @@ export function openSnapshotWindow(table: string, keyIndexes: readonly number[])
       if (cells === null || keyIndexes.length === 0) return;
       const id = identity(cells);
       touched.add(id);
+      if (chunk && !pending) indexChunk(chunk);
       const at = pending?.get(id);
       if (at !== undefined) dropped.add(at);
     },
     fill(c, high) {
       chunk = c;
       highMark = high;
-      if (keyIndexes.length === 0) return;
-      pending = new Map();
-      c.rows.forEach((cells, i) => {
-        const id = identity(cells);
-        if (touched.has(id)) dropped.add(i);
-        else pending!.set(id, i);
-      });
+      if (keyIndexes.length > 0 && touched.size > 0) indexChunk(c);
     },
     high: () => highMark,
     survivors() {

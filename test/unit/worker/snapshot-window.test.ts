@@ -30,6 +30,17 @@ describe('snapshot window', () => {
     ]);
   });
 
+  it('indexes the chunk only when a touch comes after it arrived, and still drops that row', () => {
+    const w = openSnapshotWindow('d.t', [0]);
+    w.fill(
+      { schema, rows: [row(1, 1), row(2, 2)], cursors: [1, 2].map(cursor) },
+      { file: 'b.000001', offset: 9 },
+    );
+    expect(w.survivors().rows.map((r) => r.cursor)).toEqual([cursor(1), cursor(2)]);
+    w.touch(row(1, 10));
+    expect(w.survivors().rows).toEqual([{ cells: row(2, 2), cursor: cursor(2) }]);
+  });
+
   it('keeps every row of a key-less table (a full scan, flagged elsewhere)', () => {
     const w = openSnapshotWindow('d.t', []);
     w.touch(row(1, 9));

@@ -2,12 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { decodeCommand } from './decode.ts';
+import { precheckCommand } from './precheck.ts';
 import { runCommand } from './run.ts';
 
 // The one binary: `operator`, `worker` and `precheck` join this router as they land.
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   run: { summary: 'run one SyncJob in the foreground (-f job.yaml)', run: runCommand },
   decode: { summary: 'print the DTS-Avro records of a topic as JSON lines', run: decodeCommand },
+  precheck: {
+    summary: "check a SyncJob's source and target before it runs (-f job.yaml)",
+    run: precheckCommand,
+  },
 };
 
 function version(): string {

@@ -1,0 +1,237 @@
+// Pure decisions on what was queried from the source: facts in, precheck items out. The queries
+// are in source-checks.ts; keeping them apart lets every rule be tested without a server.
+import { covers, type Grant, hasGlobal } from './grants.ts';
+import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
+
+export interface SelectedObject {
+  database: string;
+  /** Absent: the whole database, including tables created later. */
+  tables?: readonly string[];
+}
+
+export interface SourceTable {
+  database: string;
+  table: string;
+  engine: string | null;
+  /** A PRIMARY KEY or a UNIQUE key whose columns are all NOT NULL. */
+  hasKey: boolean;
+}
+
+export type SourceType = 'mysql' | 'polardb-mysql' | 'mariadb';
+
+const cnf = (setting: string) => `and set ${setting} under [mysqld] in my.cnf so it survives a restart`;
+
+export function decideVersion(type: SourceType, version: string): PrecheckItem {
+  const name = 'source.version';
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  const major = Number(m?.[1]);
+  const minor = Number(m?.[2]);
+  const supported = 'MariaDB 10.5 or later, MySQL 5.7 or 8.x, PolarDB for MySQL 5.7 or 8.x';
+  if (!m) return warning(name, `could not read the server version "${version}"`, `use ${supported}`);
+  const isMariadb = /mariadb/i.test(version);
+  if (isMariadb) {
+    if (major < 10 || (major === 10 && minor < 5))
+      return failed(name, `MariaDB ${version} is not supported`, `upgrade to ${supported}`);
+    if (type !== 'mariadb')
+      return warning(
+        name,
+        `the server is MariaDB ${version} but source.type is ${type}`,
+        'set source.type: mariadb (GTIDs and privileges differ between MariaDB and MySQL)',
+      );
+    return passed(name, `MariaDB ${version}`);
+  }
+  if (!((major === 5 && minor === 7) || major === 8))
+    return failed(name, `MySQL ${version} is not supported`, `use ${supported}`);
+  if (type === 'mariadb')
+    return warning(
+      name,
+      `the server is MySQL ${version} but source.type is mariadb`,
+      'set source.type: mysql (or polardb-mysql)',
+    );
+  return passed(name, `MySQL ${version}`);
+}
+
+const on = (value: string | undefined) => value !== undefined && /^(ON|1)$/i.test(value);
+
+export function decideBinlog(variables: Readonly<Record<string, string>>): PrecheckItem {
+  const name = 'source.binlog';
+  // PolarDB keeps its own switch for the binlog; either one means events are written.
+  if (on(variables.log_bin) || on(variables.loose_polar_log_bin) || on(variables.polar_log_bin))
+    return passed(name, 'the binlog is enabled (log_bin = ON)');
+  return failed(
+    name,
+    `the binlog is disabled (log_bin = ${variables.log_bin ?? 'not reported'})`,
+    'enable the binlog: set log_bin (PolarDB: loose_polar_log_bin = ON in the parameter settings) in the server configuration and restart the server',
+  );
+}
+
+export function decideBinlogFormat(variables: Readonly<Record<string, string>>): PrecheckItem {
+  const name = 'source.binlogFormat';
+  const format = variables.binlog_format;
+  if (format?.toUpperCase() === 'ROW') return passed(name, 'binlog_format = ROW');
+  return failed(
+    name,
+    `binlog_format = ${format ?? 'not reported'}; row changes are only read from ROW events`,
+    `SET GLOBAL binlog_format='ROW'; ${cnf('binlog_format=ROW')}; sessions opened before keep the old format until they reconnect`,
+  );
+}
+
+export function decideBinlogRowImage(variables: Readonly<Record<string, string>>): PrecheckItem {
+  const name = 'source.binlogRowImage';
+  const image = variables.binlog_row_image;
+  // Servers without the variable (MySQL 5.5) always log full rows.
+  if (image === undefined) return passed(name, 'binlog_row_image is not reported; the server logs full rows');
+  if (image.toUpperCase() === 'FULL') return passed(name, 'binlog_row_image = FULL');
+  return failed(
+    name,
+    `binlog_row_image = ${image}; records need every column before and after each change`,
+    `SET GLOBAL binlog_row_image='FULL'; ${cnf('binlog_row_image=FULL')}; sessions opened before keep the old image until they reconnect`,
+  );
+}
+
+export function decideServerId(variables: Readonly<Record<string, string>>, replicaId: number): PrecheckItem {
+  const name = 'source.serverId';
+  const id = Number(variables.server_id);
+  if (!Number.isInteger(id) || id <= 0)
+    return failed(
+      name,
+      `server_id = ${variables.server_id ?? 'not reported'}; a server without an id does not serve binlog readers`,
+      `SET GLOBAL server_id=<a unique positive number>; ${cnf('server_id')}`,
+    );
+  if (id === replicaId)
+    return failed(
+      name,
+      `server_id = ${id} is the id the job registers with as a binlog reader`,
+      'set source.serverId in the SyncJob to a number no server or replica of this source uses',
+    );
+  return passed(name, `server_id = ${id}; the job registers as ${replicaId}`);
+}
+
+export function decideLogSlaveUpdates(
+  variables: Readonly<Record<string, string>>,
+  isReplica: boolean | undefined,
+): PrecheckItem {
+  const name = 'source.logSlaveUpdates';
+  const fix = `SET GLOBAL log_slave_updates=ON is read-only on most servers: ${cnf('log_slave_updates=ON')} and restart`;
+  const value = variables.log_slave_updates ?? variables.log_replica_updates;
+  if (on(value)) return passed(name, 'log_slave_updates = ON');
+  if (isReplica === false)
+    return passed(name, `log_slave_updates = ${value ?? 'OFF'}; the source is not a replica`);
+  if (isReplica === undefined)
+    return warning(
+      name,
+      `log_slave_updates = ${value ?? 'OFF'} and the account may not tell whether the source is a replica; if it is, changes replicated into it are not in its binlog`,
+      fix,
+    );
+  return failed(
+    name,
+    `the source is a replica and log_slave_updates = ${value ?? 'OFF'}: changes replicated into it are not written to its binlog`,
+    fix,
+  );
+}
+
+/** The selected tables that exist, or every table of a whole-database selection. */
+export function selectedTables(
+  objects: readonly SelectedObject[],
+  existing: readonly SourceTable[],
+): SourceTable[] {
+  return existing.filter((t) =>
+    objects.some((o) => o.database === t.database && (o.tables === undefined || o.tables.includes(t.table))),
+  );
+}
+
+export function decideObjects(
+  objects: readonly SelectedObject[],
+  databases: readonly string[],
+  existing: readonly SourceTable[],
+): PrecheckItem {
+  const name = 'source.objects';
+  const missing: string[] = [];
+  for (const o of objects) {
+    if (!databases.includes(o.database)) {
+      missing.push(`database ${o.database}`);
+      continue;
+    }
+    for (const t of o.tables ?? [])
+      if (!existing.some((e) => e.database === o.database && e.table === t))
+        missing.push(`${o.database}.${t}`);
+  }
+  if (missing.length > 0)
+    return failed(
+      name,
+      `not found on the source (or not visible to the account): ${listNames(missing)}`,
+      'create them, fix the names in spec.objects, or grant the account SELECT on them',
+    );
+  return passed(name, `${selectedTables(objects, existing).length} selected tables found`);
+}
+
+const UNSUPPORTED_ENGINES = ['FEDERATED', 'MRG_MYISAM', 'BLACKHOLE'];
+
+export function decideStorageEngines(tables: readonly SourceTable[]): PrecheckItem {
+  const name = 'source.storageEngine';
+  const bad = tables.filter((t) => UNSUPPORTED_ENGINES.includes((t.engine ?? '').toUpperCase()));
+  if (bad.length > 0)
+    return failed(
+      name,
+      `tables whose rows are not in the source binlog: ${listNames(bad.map((t) => `${t.database}.${t.table} (${t.engine})`))}`,
+      'exclude them: list the other tables under spec.objects[].tables instead of the whole database',
+    );
+  return passed(name, `no ${UNSUPPORTED_ENGINES.join('/')} tables among the selected ones`);
+}
+
+export function decidePrimaryKeys(tables: readonly SourceTable[]): PrecheckItem {
+  const name = 'source.primaryKey';
+  const keyless = tables.filter((t) => !t.hasKey);
+  if (keyless.length > 0)
+    return warning(
+      name,
+      `tables without a primary key or NOT NULL unique key: ${listNames(keyless.map((t) => `${t.database}.${t.table}`))}; their records may repeat after a restart, initialization scans them whole, and partitioning: primaryKey sends them to partition 0`,
+      'add a primary key (or a unique key over NOT NULL columns) to each of them',
+    );
+  return passed(name, 'every selected table has a primary key or a NOT NULL unique key');
+}
+
+/** `'user'@'host'` as GRANT wants it, from CURRENT_USER() (`user@host`). */
+export function accountName(currentUser: string): string {
+  const at = currentUser.lastIndexOf('@');
+  const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  return at < 0
+    ? quote(currentUser)
+    : `${quote(currentUser.slice(0, at))}@${quote(currentUser.slice(at + 1))}`;
+}
+
+const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+export function decidePrivileges(
+  grants: readonly Grant[],
+  objects: readonly SelectedObject[],
+  account: string,
+  isMariadb: boolean,
+): PrecheckItem {
+  const name = 'source.privileges';
+  const global: string[] = [];
+  if (!hasGlobal(grants, 'REPLICATION SLAVE')) global.push('REPLICATION SLAVE');
+  // MariaDB 10.5 renamed REPLICATION CLIENT to BINLOG MONITOR and keeps the old name as an alias.
+  if (!hasGlobal(grants, 'BINLOG MONITOR') && !hasGlobal(grants, 'REPLICATION CLIENT'))
+    global.push(isMariadb ? 'BINLOG MONITOR' : 'REPLICATION CLIENT');
+  const select: string[] = [];
+  for (const o of objects) {
+    if (o.tables === undefined) {
+      if (!covers(grants, 'SELECT', o.database, '*')) select.push(`${ident(o.database)}.*`);
+      continue;
+    }
+    for (const t of o.tables)
+      if (!covers(grants, 'SELECT', o.database, t)) select.push(`${ident(o.database)}.${ident(t)}`);
+  }
+  if (global.length === 0 && select.length === 0)
+    return passed(
+      name,
+      `${account} has REPLICATION SLAVE, ${isMariadb ? 'BINLOG MONITOR' : 'REPLICATION CLIENT'} and SELECT on the selected objects`,
+    );
+  const statements = [
+    ...(global.length > 0 ? [`GRANT ${global.join(', ')} ON *.* TO ${account};`] : []),
+    ...select.map((on) => `GRANT SELECT ON ${on} TO ${account};`),
+  ];
+  const lacks = [...global, ...(select.length > 0 ? [`SELECT on ${listNames(select)}`] : [])];
+  return failed(name, `${account} lacks ${lacks.join(', ')}`, statements.join(' '));
+}

@@ -1,0 +1,60 @@
+// Pure decisions on what the Kafka cluster reported; the requests are in target-checks.ts.
+import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
+
+export interface PartitionWatermarks {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Below this limit a topic rejects rows that are ordinary in MySQL (a few TEXT columns, and an
+ * UPDATE carries the row twice). Kafka's own default, 1048588 bytes, is just above it.
+ */
+export const MESSAGE_SIZE_BOUND = 1024 * 1024;
+
+export function decideTopics(wanted: readonly string[], existing: readonly string[]): PrecheckItem {
+  const name = 'target.topic';
+  const missing = wanted.filter((t) => !existing.includes(t));
+  if (missing.length === 0) return passed(name, `topic ${listNames(wanted)} exists`);
+  // Internal topics (__consumer_offsets, __transaction_state) are never a sync target.
+  const visible = existing.filter((t) => !t.startsWith('__')).sort();
+  return failed(
+    name,
+    `topic ${listNames(missing)} does not exist; existing topics: ${visible.length > 0 ? listNames(visible, 50) : 'none'}`,
+    'create the topic (the job never creates it) or fix target.topic / the table topic in the SyncJob',
+  );
+}
+
+export function decideExistingData(
+  conflictMode: 'precheckError' | 'ignore',
+  topics: ReadonlyMap<string, readonly PartitionWatermarks[]>,
+): PrecheckItem {
+  const name = 'target.existingData';
+  if (conflictMode === 'ignore')
+    return passed(name, 'skipped: conflictMode is ignore, records already in the topic are kept');
+  const holding: string[] = [];
+  for (const [topic, partitions] of topics) {
+    const records = partitions.reduce((n, p) => n + Math.max(0, p.high - p.low), 0);
+    if (records > 0) holding.push(`${topic} (${records} records)`);
+  }
+  if (holding.length === 0) return passed(name, `topic ${listNames([...topics.keys()])} holds no records`);
+  return failed(
+    name,
+    `the topic already holds records: ${listNames(holding)}`,
+    'empty the topic (delete and recreate it), choose another topic, or set conflictMode: ignore to write after the existing records',
+  );
+}
+
+export function decideMessageSize(limits: ReadonlyMap<string, number | undefined>): PrecheckItem {
+  const name = 'target.messageSize';
+  const small = [...limits].filter(([, bytes]) => bytes !== undefined && bytes < MESSAGE_SIZE_BOUND);
+  if (small.length > 0)
+    return warning(
+      name,
+      `max.message.bytes is below ${MESSAGE_SIZE_BOUND} bytes: ${listNames(small.map(([t, b]) => `${t} (${b})`))}; a record larger than that stops the job`,
+      `raise it: kafka-configs --alter --entity-type topics --entity-name <topic> --add-config max.message.bytes=${MESSAGE_SIZE_BOUND * 10} (and the brokers' message.max.bytes), or exclude the large tables`,
+    );
+  const shown = [...limits].map(([t, b]) => `${t} (${b ?? 'not reported'})`);
+  return passed(name, `max.message.bytes: ${listNames(shown)}`);
+}

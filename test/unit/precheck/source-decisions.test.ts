@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { parseGrants } from '../../../src/precheck/grants.ts';
+import {
+  accountName,
+  decideBinlog,
+  decideBinlogFormat,
+  decideBinlogRowImage,
+  decideLogSlaveUpdates,
+  decideObjects,
+  decidePrimaryKeys,
+  decidePrivileges,
+  decideServerId,
+  decideStorageEngines,
+  decideVersion,
+  selectedTables,
+} from '../../../src/precheck/source-decisions.ts';
+
+describe('decideVersion', () => {
+  it('accepts MariaDB 10.5+, MySQL 5.7 and 8.x', () => {
+    expect(decideVersion('mariadb', '10.11.6-MariaDB-log').result).toBe('Passed');
+    expect(decideVersion('mysql', '5.7.44-log').result).toBe('Passed');
+    expect(decideVersion('polardb-mysql', '8.0.18').result).toBe('Passed');
+  });
+  it('fails older servers and warns on a type mismatch', () => {
+    expect(decideVersion('mariadb', '10.4.30-MariaDB')).toMatchObject({ result: 'Failed' });
+    expect(decideVersion('mysql', '5.6.51')).toMatchObject({ result: 'Failed' });
+    expect(decideVersion('mysql', '10.6.1-MariaDB')).toMatchObject({
+      result: 'Warning',
+      fix: expect.stringContaining('source.type: mariadb'),
+    });
+  });
+});
+
+describe('binlog settings', () => {
+  it('checks log_bin, including the PolarDB switch', () => {
+    expect(decideBinlog({ log_bin: 'ON' }).result).toBe('Passed');
+    expect(decideBinlog({ log_bin: 'OFF', loose_polar_log_bin: 'ON' }).result).toBe('Passed');
+    expect(decideBinlog({ log_bin: 'OFF' })).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('OFF'),
+    });
+  });
+  it('requires ROW and FULL with the SET GLOBAL fix', () => {
+    expect(decideBinlogFormat({ binlog_format: 'ROW' }).result).toBe('Passed');
+    expect(decideBinlogFormat({ binlog_format: 'MIXED' })).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('MIXED'),
+      fix: expect.stringContaining("SET GLOBAL binlog_format='ROW'"),
+    });
+    expect(decideBinlogRowImage({ binlog_row_image: 'FULL' }).result).toBe('Passed');
+    expect(decideBinlogRowImage({ binlog_row_image: 'NOBLOB' })).toMatchObject({
+      result: 'Failed',
+      fix: expect.stringContaining("SET GLOBAL binlog_row_image='FULL'"),
+    });
+  });
+  it('requires a positive server_id that differs from the job id', () => {
+    expect(decideServerId({ server_id: '1' }, 99).result).toBe('Passed');
+    expect(decideServerId({ server_id: '0' }, 99).result).toBe('Failed');
+    expect(decideServerId({ server_id: '99' }, 99)).toMatchObject({
+      result: 'Failed',
+      fix: expect.stringContaining('source.serverId'),
+    });
+  });
+  it('requires log_slave_updates only on a replica', () => {
+    expect(decideLogSlaveUpdates({ log_slave_updates: 'OFF' }, false).result).toBe('Passed');
+    expect(decideLogSlaveUpdates({ log_slave_updates: 'ON' }, true).result).toBe('Passed');
+    expect(decideLogSlaveUpdates({ log_slave_updates: 'OFF' }, true).result).toBe('Failed');
+    expect(decideLogSlaveUpdates({ log_slave_updates: 'OFF' }, undefined).result).toBe('Warning');
+  });
+});
+
+describe('objects, engines and keys', () => {
+  const existing = [
+    { database: 'shop', table: 'orders', engine: 'InnoDB', hasKey: true },
+    { database: 'shop', table: 'log', engine: 'BLACKHOLE', hasKey: false },
+    { database: 'crm', table: 'notes', engine: 'InnoDB', hasKey: false },
+  ];
+  const objects = [
+    { database: 'shop' },
+    { database: 'crm', tables: ['notes', 'gone'] },
+    { database: 'nodb' },
+  ];
+
+  it('lists missing databases and tables', () => {
+    expect(decideObjects(objects, ['shop', 'crm'], existing)).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('crm.gone, database nodb'),
+    });
+    expect(decideObjects([{ database: 'shop' }], ['shop'], existing).result).toBe('Passed');
+  });
+  it('fails unsupported engines and warns on keyless tables', () => {
+    const selected = selectedTables(objects, existing);
+    expect(selected).toHaveLength(3);
+    expect(decideStorageEngines(selected)).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('shop.log (BLACKHOLE)'),
+    });
+    expect(decidePrimaryKeys(selected)).toMatchObject({
+      result: 'Warning',
+      message: expect.stringContaining('shop.log, crm.notes'),
+    });
+    expect(decidePrimaryKeys(selected.slice(0, 1)).result).toBe('Passed');
+  });
+});
+
+describe('decidePrivileges', () => {
+  const objects = [{ database: 'shop' }, { database: 'crm', tables: ['customers'] }];
+  const account = accountName('sync@%');
+
+  it('passes the managed-database grant set', () => {
+    const grants = parseGrants(['GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `sync`@`%`']);
+    expect(decidePrivileges(grants, objects, account, true).result).toBe('Passed');
+  });
+  it('accepts REPLICATION CLIENT and per-database SELECT', () => {
+    const grants = parseGrants([
+      'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `sync`@`%`',
+      'GRANT SELECT ON `shop`.* TO `sync`@`%`',
+      'GRANT SELECT ON `crm`.`customers` TO `sync`@`%`',
+    ]);
+    expect(decidePrivileges(grants, objects, account, false).result).toBe('Passed');
+  });
+  it('gives the exact GRANT statements for what is missing', () => {
+    const grants = parseGrants(['GRANT SELECT ON `crm`.* TO `sync`@`%`']);
+    expect(decidePrivileges(grants, objects, account, true)).toEqual({
+      name: 'source.privileges',
+      result: 'Failed',
+      message: "'sync'@'%' lacks REPLICATION SLAVE, BINLOG MONITOR, SELECT on `shop`.*",
+      fix: "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'sync'@'%'; GRANT SELECT ON `shop`.* TO 'sync'@'%';",
+    });
+    expect(decidePrivileges([], [{ database: 'crm', tables: ['customers'] }], account, false).fix).toBe(
+      "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'sync'@'%'; GRANT SELECT ON `crm`.`customers` TO 'sync'@'%';",
+    );
+  });
+});

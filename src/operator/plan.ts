@@ -1,0 +1,331 @@
+// The reconciler's decision, as one pure function: what was observed (the job, its worker pod, the
+// precheck result, the worker's report, the time) → what should exist and the whole status. The
+// shell around it does the I/O: it deletes the pod when `deletePod`, then creates `pod` when no pod
+// of that name exists, writes the status when it differs, and requeues after `requeueAfterMs`.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { backoffDelay } from '../worker/backoff.ts';
+import type { WorkerReportSnapshot } from '../worker/report.ts';
+import {
+  type Condition,
+  type ConditionStatus,
+  ConditionType,
+  findCondition,
+  type Phase,
+  phaseOf,
+  Reason,
+  setCondition,
+  TERMINAL_REASONS,
+} from './conditions.ts';
+import {
+  ATTEMPT_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
+  configHash,
+  type WorkerJob,
+  type WorkerPodOptions,
+  workerName,
+  workerPod,
+} from './worker-pod.ts';
+
+export interface PrecheckItem {
+  name: string;
+  result: 'Passed' | 'Failed' | 'Warning';
+  message: string;
+  /** The fix in plain words, for Failed and Warning. */
+  fix?: string;
+}
+
+export interface PrecheckResult {
+  items: PrecheckItem[];
+  /** The spec generation the precheck ran against. */
+  forGeneration: number;
+}
+
+export interface ObservedJob extends WorkerJob {
+  metadata: WorkerJob['metadata'] & { generation: number; deletionTimestamp?: string | Date };
+  spec: SyncJobSpec;
+  /** Read only to keep lastTransitionTime of unchanged conditions; never to decide. */
+  status?: { conditions?: Condition[] };
+}
+
+export interface Observed {
+  job: ObservedJob;
+  pod: V1Pod | null;
+  precheck: PrecheckResult | null;
+  report: WorkerReportSnapshot | null;
+  now: Date;
+}
+
+export interface SyncJobStatus {
+  phase: Phase;
+  conditions: Condition[];
+  observedGeneration: number;
+  precheck: PrecheckResult | null;
+  snapshot?: { tablesTotal: number; tablesDone: number; rows: number; done: boolean };
+  position?: { file: string; position: number; gtid: string };
+  /** Not reported by the worker yet; kept in the shape so the status schema is stable. */
+  lagSeconds?: number;
+  /** `attempts`: times the operator replaced a failed worker for the current spec. */
+  worker?: { pod: string; attempts: number };
+}
+
+export interface Desired {
+  /** The pod that must exist (created when absent); null: none may be created. */
+  pod: V1Pod | null;
+  /** Delete the observed pod (spec changed, paused, precheck failed, failed pod to replace). */
+  deletePod: boolean;
+  status: SyncJobStatus;
+  requeueAfterMs?: number;
+}
+
+export type PlanOptions = Pick<WorkerPodOptions, 'image' | 'serviceAccountName'>;
+
+/** While a precheck for this generation is awaited. */
+export const PRECHECK_POLL_MS = 2_000;
+/** A failed precheck is retried slowly: the fix usually needs a person. */
+export const PRECHECK_RETRY_MS = 5 * 60_000;
+/** Status summary refresh while a worker runs (seconds, not per event). */
+export const STATUS_POLL_MS = 10_000;
+export const RESTART_BASE_MS = 10_000;
+export const RESTART_MAX_MS = 5 * 60_000;
+
+/** Delay before replacing a worker that failed `attempt` times; deterministic (no jitter). */
+export const restartDelayMs = (attempt: number): number =>
+  backoffDelay(attempt, RESTART_BASE_MS, RESTART_MAX_MS, () => 1);
+
+export const podConfigHash = (pod: V1Pod): string | undefined =>
+  pod.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+
+export function podAttempt(pod: V1Pod): number {
+  const n = Number(pod.metadata?.annotations?.[ATTEMPT_ANNOTATION]);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+const workerTerminated = (pod: V1Pod) =>
+  pod.status?.containerStatuses?.find((c) => c.name === 'worker')?.state?.terminated;
+
+const podExited = (pod: V1Pod) => pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+
+/**
+ * The terminal reason the worker stopped with: from its report, or, once the process is gone,
+ * from the pod's termination message (the last log lines, which name the reason).
+ */
+export function terminalFailure(
+  report: WorkerReportSnapshot | null,
+  pod: V1Pod | null,
+): { reason: string; message: string } | undefined {
+  const reported = report?.conditions.find((c) => TERMINAL_REASONS.has(c.reason));
+  if (reported) return { reason: reported.reason, message: reported.message };
+  const text = pod ? (workerTerminated(pod)?.message ?? '') : '';
+  for (const reason of TERMINAL_REASONS) {
+    if (new RegExp(`\\b${reason}\\b`).test(text)) return { reason, message: lastLine(text) };
+  }
+  return undefined;
+}
+
+const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+
+function finishedAt(pod: V1Pod): number | undefined {
+  const at = workerTerminated(pod)?.finishedAt;
+  if (at === undefined) return undefined;
+  const ms = new Date(at).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function plan(observed: Observed, opts: PlanOptions): Desired {
+  const { job, pod, precheck, report, now } = observed;
+  const generation = job.metadata.generation;
+  let conditions = job.status?.conditions ?? [];
+  const set = (type: string, status: ConditionStatus, reason: string, message: string) => {
+    conditions = setCondition(conditions, { type, status, reason, message }, now, generation);
+  };
+  const notStalled = () => set(ConditionType.Stalled, 'False', Reason.NoTerminalError, '');
+  const finish = (d: Omit<Desired, 'status'>, extra: Partial<SyncJobStatus> = {}): Desired => {
+    for (const type of [ConditionType.Initialized, ConditionType.Streaming, ConditionType.Stalled]) {
+      if (!findCondition(conditions, type)) set(type, 'Unknown', Reason.Pending, '');
+    }
+    const status: SyncJobStatus = {
+      phase: phaseOf(conditions, job.spec),
+      conditions,
+      observedGeneration: generation,
+      precheck,
+      ...progress(report),
+      ...extra,
+    };
+    return { ...d, status };
+  };
+
+  if (job.metadata.deletionTimestamp !== undefined) {
+    set(ConditionType.Ready, 'False', Reason.Deleting, 'The SyncJob is being deleted');
+    set(ConditionType.Streaming, 'False', Reason.Deleting, '');
+    return finish({ pod: null, deletePod: pod !== null });
+  }
+
+  if (job.spec.state === 'paused') {
+    // Offsets stay in Kafka; running resumes from them.
+    set(ConditionType.Ready, 'False', Reason.Paused, 'spec.state is paused; the worker is stopped');
+    set(ConditionType.Streaming, 'False', Reason.Paused, 'spec.state is paused');
+    notStalled();
+    return finish({ pod: null, deletePod: pod !== null });
+  }
+
+  if (precheck === null || precheck.forGeneration !== generation) {
+    // A worker of the previous spec keeps running until the new spec passes its precheck.
+    set(
+      ConditionType.PrecheckSucceeded,
+      'Unknown',
+      Reason.Prechecking,
+      `Precheck of generation ${generation}`,
+    );
+    set(ConditionType.Ready, 'False', Reason.Prechecking, 'Waiting for the precheck');
+    notStalled();
+    return finish({ pod: null, deletePod: false, requeueAfterMs: PRECHECK_POLL_MS }, workerOf(pod));
+  }
+
+  const failed = precheck.items.filter((i) => i.result === 'Failed');
+  if (failed.length > 0) {
+    // The job runs the spec it shows or nothing: a worker of an older spec is stopped too.
+    const message = failed.map((i) => `${i.name}: ${i.message}${i.fix ? ` (fix: ${i.fix})` : ''}`).join('; ');
+    set(ConditionType.PrecheckSucceeded, 'False', Reason.PrecheckFailed, message);
+    set(ConditionType.Ready, 'False', Reason.PrecheckFailed, message);
+    notStalled();
+    return finish({ pod: null, deletePod: pod !== null, requeueAfterMs: PRECHECK_RETRY_MS });
+  }
+  const warnings = precheck.items.filter((i) => i.result === 'Warning').length;
+  set(
+    ConditionType.PrecheckSucceeded,
+    'True',
+    Reason.PrecheckPassed,
+    warnings === 0 ? 'All checks passed' : `All checks passed, ${warnings} warning(s)`,
+  );
+
+  const hash = configHash(job, opts);
+  const build = (attempt: number) => workerPod(job, { ...opts, attempt });
+  const name = workerName(job.metadata.name);
+
+  if (pod === null) {
+    set(ConditionType.Ready, 'False', Reason.WorkerStarting, `Creating Pod ${name}`);
+    if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True')
+      set(ConditionType.Initialized, 'False', Reason.WorkerStarting, 'Waiting for the worker');
+    set(ConditionType.Streaming, 'False', Reason.WorkerStarting, 'Waiting for the worker');
+    notStalled();
+    return finish(
+      { pod: build(0), deletePod: false, requeueAfterMs: STATUS_POLL_MS },
+      { worker: { pod: name, attempts: 0 } },
+    );
+  }
+
+  if (podConfigHash(pod) !== hash) {
+    // A changed spec or image: replace the worker; the attempt count starts over.
+    set(ConditionType.Ready, 'False', Reason.WorkerUpdating, `Replacing Pod ${name}: the spec changed`);
+    set(ConditionType.Streaming, 'False', Reason.WorkerUpdating, 'The worker is being replaced');
+    notStalled();
+    return finish(
+      { pod: build(0), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },
+      { worker: { pod: name, attempts: 0 } },
+    );
+  }
+
+  const attempt = podAttempt(pod);
+  const terminal = terminalFailure(report, pod);
+  if (terminal) {
+    // Retrying cannot help: the stopped pod stays for `kubectl logs`, nothing is re-created until
+    // the spec changes (a new hash replaces it).
+    set(ConditionType.Stalled, 'True', terminal.reason, terminal.message);
+    set(ConditionType.Ready, 'False', terminal.reason, terminal.message);
+    set(ConditionType.Streaming, 'False', terminal.reason, terminal.message);
+    return finish({ pod: null, deletePod: false }, { worker: { pod: name, attempts: attempt } });
+  }
+
+  if (podExited(pod)) {
+    const delay = restartDelayMs(attempt);
+    const end = finishedAt(pod);
+    const waited = end === undefined ? delay : now.getTime() - end;
+    const why = workerTerminated(pod)?.reason ?? pod.status?.reason ?? pod.status?.phase ?? 'exited';
+    set(ConditionType.Streaming, 'False', Reason.WorkerRestarting, `The worker stopped: ${why}`);
+    notStalled();
+    if (waited < delay) {
+      set(
+        ConditionType.Ready,
+        'False',
+        Reason.WorkerRestarting,
+        `Pod ${name} stopped (${why}); replacing it in ${Math.ceil((delay - waited) / 1000)}s, attempt ${attempt + 1}`,
+      );
+      return finish(
+        { pod: null, deletePod: false, requeueAfterMs: delay - waited },
+        { worker: { pod: name, attempts: attempt } },
+      );
+    }
+    set(
+      ConditionType.Ready,
+      'False',
+      Reason.WorkerRestarting,
+      `Replacing Pod ${name} (${why}), attempt ${attempt + 1}`,
+    );
+    return finish(
+      { pod: build(attempt + 1), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },
+      { worker: { pod: name, attempts: attempt + 1 } },
+    );
+  }
+
+  // The current worker runs (or starts).
+  const running = pod.status?.phase === 'Running';
+  if (report !== null) {
+    const init = report.initialization;
+    // No initialization in the report: none was needed this run, so streaming means initialized.
+    const initialized = init === null ? report.streaming : init.done;
+    if (initialized)
+      set(ConditionType.Initialized, 'True', Reason.InitializationComplete, 'Initial load complete');
+    else if (init !== null)
+      set(
+        ConditionType.Initialized,
+        'False',
+        Reason.Initializing,
+        `${init.tablesDone}/${init.tablesTotal} tables, ${init.rows} rows`,
+      );
+    else set(ConditionType.Initialized, 'False', Reason.Initializing, 'Waiting for the stream to start');
+  } else if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True') {
+    set(ConditionType.Initialized, 'False', Reason.WorkerStarting, 'Waiting for the worker report');
+  }
+  const streaming = running && report?.streaming === true;
+  if (streaming) set(ConditionType.Streaming, 'True', Reason.StreamRunning, 'Reading the binlog');
+  else
+    set(
+      ConditionType.Streaming,
+      'False',
+      running ? Reason.StreamNotRunning : Reason.WorkerStarting,
+      running ? 'The binlog stream is not running' : `Pod ${name} is ${pod.status?.phase ?? 'Pending'}`,
+    );
+  const initialized = findCondition(conditions, ConditionType.Initialized)?.status === 'True';
+  if (streaming && initialized)
+    set(ConditionType.Ready, 'True', Reason.Syncing, 'Streaming changes to Kafka');
+  else if (!running) set(ConditionType.Ready, 'False', Reason.WorkerStarting, `Pod ${name} is starting`);
+  else if (!initialized) set(ConditionType.Ready, 'False', Reason.Initializing, 'Initial load in progress');
+  else set(ConditionType.Ready, 'False', Reason.StreamNotRunning, 'The binlog stream is not running');
+  // Non-terminal worker conditions (e.g. TableWithoutUsableKey) are shown, not acted on.
+  const notes = (report?.conditions ?? []).map((c) => `${c.reason}: ${c.message}`).join('; ');
+  set(ConditionType.Stalled, 'False', Reason.NoTerminalError, notes);
+  return finish(
+    { pod: build(attempt), deletePod: false, requeueAfterMs: STATUS_POLL_MS },
+    { worker: { pod: name, attempts: attempt } },
+  );
+}
+
+function progress(report: WorkerReportSnapshot | null): Partial<SyncJobStatus> {
+  if (report === null) return {};
+  const out: Partial<SyncJobStatus> = {};
+  if (report.initialization) {
+    const { tablesTotal, tablesDone, rows, done } = report.initialization;
+    out.snapshot = { tablesTotal, tablesDone, rows, done };
+  }
+  if (report.position) {
+    const { file, position, gtid } = report.position;
+    out.position = { file, position, gtid };
+  }
+  return out;
+}
+
+function workerOf(pod: V1Pod | null): Partial<SyncJobStatus> {
+  const name = pod?.metadata?.name;
+  return pod && name ? { worker: { pod: name, attempts: podAttempt(pod) } } : {};
+}

@@ -27,12 +27,12 @@ export class BinlogPurgedError extends SyncError {
   }
 }
 
-/** A selected table was dropped or renamed away while the job ran. */
+/** A table named in spec.objects was dropped while the job ran (a rename is reported, not fatal). */
 export class TableGoneError extends SyncError {
-  constructor(objectName: string, how: 'dropped' | 'renamed') {
-    super(`selected table ${objectName} was ${how} on the source`, {
+  constructor(objectName: string) {
+    super(`selected table ${objectName} was dropped on the source`, {
       retriable: false,
-      reason: how === 'dropped' ? 'TableDropped' : 'TableRenamed',
+      reason: 'TableDropped',
       fix: `remove ${objectName} from spec.objects, or recreate it and re-initialize the job`,
     });
   }

@@ -293,7 +293,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         // A table the spec names cannot be synced any more: stop, and say so. A table that was only
         // part of a whole selected database just ends, like it began.
         if (d.listed) {
-          const err = new TableGoneError(d.objectName, 'dropped');
+          const err = new TableGoneError(d.objectName);
           opts.report.raise(err.reason, err.message);
           throw err;
         }

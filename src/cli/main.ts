@@ -2,11 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { decodeCommand } from './decode.ts';
+import { operatorCommand } from './operator.ts';
 import { precheckCommand } from './precheck.ts';
 import { runCommand } from './run.ts';
 
-// The one binary: `operator`, `worker` and `precheck` join this router as they land.
+// The one binary. `worker` is what the worker pod runs: the same code as `run`, named for its role.
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  operator: { summary: 'run the operator: reconcile SyncJobs in the cluster', run: operatorCommand },
+  worker: { summary: 'the worker pod entrypoint (same as run)', run: runCommand },
   run: { summary: 'run one SyncJob in the foreground (-f job.yaml)', run: runCommand },
   decode: { summary: 'print the DTS-Avro records of a topic as JSON lines', run: decodeCommand },
   precheck: {

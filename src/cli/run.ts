@@ -12,7 +12,8 @@ import { parseFlags, positiveInt } from './args.ts';
 
 const USAGE = `usage: syncjob run -f JOB.yaml [--metrics-port N] [--secrets-dir DIR]
   -f, --file         the SyncJob manifest
-  --metrics-port N   serve /metrics, /healthz and /readyz on N (default: spec.worker.metricsPort)
+  --metrics-port N   serve /metrics, /healthz, /readyz and /report on N (default: spec.worker.metricsPort)
+                     at the address SYNCJOB_LISTEN_HOST (default all interfaces)
   --secrets-dir DIR  where referenced secrets are read as DIR/<name>/<key> (default ${DEFAULT_SECRETS_DIR});
                      an env var SYNCJOB_SECRET_<NAME>_<KEY> takes precedence`;
 
@@ -39,6 +40,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const port = positiveInt(flags['metrics-port'], '--metrics-port') ?? job.spec.worker.metricsPort;
   const server = await startHttpServer({
     port,
+    host: process.env.SYNCJOB_LISTEN_HOST || undefined,
     registry: metrics.registry,
     report,
   });

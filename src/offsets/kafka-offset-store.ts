@@ -95,3 +95,77 @@ export async function loadJobOffset(opts: OffsetStoreOptions): Promise<JobOffset
   }
   return offset;
 }
+
+/**
+ * Whether the job has a stored offset (one not deleted by a tombstone since), read without the
+ * job's producer, which would fence a running worker. Reads uncommitted: an open transaction of the
+ * job proves it wrote as well. The end is the high watermark, or a quiet second after a batch,
+ * because transaction markers hold offsets no consumer receives.
+ */
+export async function hasStoredOffset(
+  kafka: Kafka,
+  topic: string,
+  key: Buffer,
+  timeoutMs = 20_000,
+): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let high: number;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return false;
+    const partition = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0);
+    high = Number(partition?.high ?? 0);
+    if (high === 0 || Number(partition?.low ?? 0) >= high) return false;
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({
+    groupId: `syncjob-offsets-check-${randomBytes(6).toString('hex')}`,
+    readUncommitted: true,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    return await new Promise<boolean>((resolve, reject) => {
+      let stored = false;
+      let quiet: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(deadline);
+        clearTimeout(quiet);
+        resolve(stored);
+      };
+      const deadline = setTimeout(finish, timeoutMs);
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            clearTimeout(quiet);
+            for (const m of batch.messages) if (m.key?.equals(key)) stored = m.value !== null;
+            if (Number(batch.lastOffset()) + 1 >= high) return finish();
+            quiet = setTimeout(finish, 1_000);
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Writes the tombstone that removes the job's offset (compaction then drops it for good). */
+export async function deleteJobOffset(kafka: Kafka, topic: string, key: Buffer): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return;
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ partition: 0, key, value: null }] });
+  } finally {
+    await producer.disconnect();
+  }
+}

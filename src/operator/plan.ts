@@ -63,7 +63,7 @@ export interface SyncJobStatus {
   precheck: PrecheckResult | null;
   snapshot?: { tablesTotal: number; tablesDone: number; rows: number; done: boolean };
   position?: { file: string; position: number; gtid: string };
-  /** Not reported by the worker yet; kept in the shape so the status schema is stable. */
+  /** Whole seconds (the Lag printer column is an integer), from the worker's report. */
   lagSeconds?: number;
   /** `attempts`: times the operator replaced a failed worker for the current spec. */
   worker?: { pod: string; attempts: number };
@@ -322,6 +322,7 @@ function progress(report: WorkerReportSnapshot | null): Partial<SyncJobStatus> {
     const { file, position, gtid } = report.position;
     out.position = { file, position, gtid };
   }
+  if (report.lagSeconds !== null) out.lagSeconds = Math.round(report.lagSeconds);
   return out;
 }
 

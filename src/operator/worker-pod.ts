@@ -234,7 +234,7 @@ export function workerPod(job: WorkerJob, opts: WorkerPodOptions): V1Pod {
           command: [
             'node',
             'dist/cli/main.js',
-            'run',
+            'worker',
             '-f',
             `${CONFIG_DIR}/${CONFIG_FILE}`,
             '--secrets-dir',

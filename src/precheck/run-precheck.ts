@@ -1,6 +1,7 @@
 // Runs the source and target halves side by side. Each half stops after a failed connectivity or
 // authentication item: everything after it would fail for the same reason and bury the cause.
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { SyncError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
 import { checkSource } from './source-checks.ts';
@@ -20,7 +21,7 @@ async function guarded(
       failed(
         `${side}.error`,
         `the ${side} checks stopped: ${(err as Error).message}`,
-        'fix the cause above and run the precheck again',
+        (err instanceof SyncError && err.fix) || 'fix the cause above and run the precheck again',
       ),
     ];
   }

@@ -1,11 +1,13 @@
 // The target half of the precheck: the job's Kafka settings and secrets, one admin client.
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import type { Logger } from '../log.ts';
+import { hasStoredOffset } from '../offsets/kafka-offset-store.ts';
 import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { kafkaConnection } from '../worker/connections.ts';
 import { planRouting } from '../worker/routing.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
+import { jobKey } from '../worker/worker.ts';
 import {
   decideExistingData,
   decideMessageSize,
@@ -55,8 +57,9 @@ export async function checkTarget(
     ? `SASL ${sasl.mechanism} with the credentials from secret ${sasl.secretRef.name} keys ${sasl.secretRef.usernameKey}/${sasl.secretRef.passwordKey}`
     : 'no SASL';
   let admin: Admin;
+  let client: Kafka;
   try {
-    const client = createKafkaClient({
+    client = createKafkaClient({
       ...(await kafkaConnection(job, resolveSecret)),
       clientId: `syncjob-precheck-${job.metadata.name}`,
       logger: log.child({ component: 'kafka' }),
@@ -117,8 +120,11 @@ export async function checkTarget(
             high: Number(p.high),
           })),
         );
+    const holding = [...watermarks.values()].some((ps) => ps.some((p) => p.high > p.low));
+    const ownRecords =
+      holding && (await hasStoredOffset(client, job.spec.offsets.topic, Buffer.from(jobKey(job))));
     items.push(
-      decideExistingData(job.spec.conflictMode, watermarks),
+      decideExistingData(job.spec.conflictMode, watermarks, ownRecords),
       decideMessageSize(await topicLimits(admin, present)),
     );
   } finally {

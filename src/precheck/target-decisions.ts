@@ -29,10 +29,14 @@ export function decideTopics(wanted: readonly string[], existing: readonly strin
 export function decideExistingData(
   conflictMode: 'precheckError' | 'ignore',
   topics: ReadonlyMap<string, readonly PartitionWatermarks[]>,
+  /** The job stored offsets before: the records are its own (a re-check of a running job). */
+  jobHasOffsets = false,
 ): PrecheckItem {
   const name = 'target.existingData';
   if (conflictMode === 'ignore')
     return passed(name, 'skipped: conflictMode is ignore, records already in the topic are kept');
+  if (jobHasOffsets)
+    return passed(name, "the records in the topic are this job's own: it has stored offsets");
   const holding: string[] = [];
   for (const [topic, partitions] of topics) {
     const records = partitions.reduce((n, p) => n + Math.max(0, p.high - p.low), 0);

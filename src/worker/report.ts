@@ -20,6 +20,8 @@ export interface WorkerReportSnapshot {
   streaming: boolean;
   initialization: InitializationProgress | null;
   position: BinlogResume | null;
+  /** Seconds the last acknowledged transaction took from its source commit to Kafka; null before one. */
+  lagSeconds: number | null;
   conditions: ReportCondition[];
 }
 
@@ -29,6 +31,7 @@ export interface WorkerReport {
   setStreaming(streaming: boolean): void;
   setPosition(position: BinlogResume | null): void;
   setInitialization(progress: InitializationProgress): void;
+  setLag(seconds: number | null): void;
   snapshot(): WorkerReportSnapshot;
 }
 
@@ -37,6 +40,7 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
   let streaming = false;
   let position: BinlogResume | null = null;
   let initialization: InitializationProgress | null = null;
+  let lagSeconds: number | null = null;
   return {
     raise(reason, message) {
       const key = `${reason}\u0000${message}`;
@@ -51,6 +55,15 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
     setInitialization(p) {
       initialization = p;
     },
-    snapshot: () => ({ streaming, initialization, position, conditions: [...conditions.values()] }),
+    setLag(seconds) {
+      lagSeconds = seconds;
+    },
+    snapshot: () => ({
+      streaming,
+      initialization,
+      position,
+      lagSeconds,
+      conditions: [...conditions.values()],
+    }),
   };
 }

@@ -218,6 +218,8 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
       opts.report.setPosition(acked?.binlog ?? null);
+      if (acked !== null)
+        void metrics.lagSeconds.get().then((m) => opts.report.setLag(m.values[0]?.value ?? null));
       // Initialization is done when an acknowledged offset no longer carries its progress.
       const init = opts.report.snapshot().initialization;
       if (init && !init.done && acked && acked.snapshot === undefined)

@@ -58,6 +58,7 @@ const report = (r: Partial<WorkerReportSnapshot> = {}): WorkerReportSnapshot => 
   streaming: true,
   initialization: { tablesTotal: 2, tablesDone: 2, rows: 10, done: true },
   position: { file: 'bin.000001', position: 400, gtid: '0-1-5', rowsDone: 0 },
+  lagSeconds: 0.4,
   conditions: [],
   ...r,
 });
@@ -289,6 +290,7 @@ describe('plan', () => {
     const d = plan(observed({ pod: pod('Running'), report: report() }), opts);
     expect(d.status.snapshot).toEqual({ tablesTotal: 2, tablesDone: 2, rows: 10, done: true });
     expect(d.status.position).toEqual({ file: 'bin.000001', position: 400, gtid: '0-1-5' });
+    expect(d.status.lagSeconds).toBe(0);
     expect(d.status.worker).toEqual({ pod: 'orders-worker', attempts: 0 });
     expect(d.status.precheck).toEqual(passed);
   });

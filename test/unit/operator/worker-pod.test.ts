@@ -83,7 +83,7 @@ describe('workerPod', () => {
     expect(c?.command).toEqual([
       'node',
       'dist/cli/main.js',
-      'run',
+      'worker',
       '-f',
       '/etc/syncjob/job.yaml',
       '--secrets-dir',

@@ -1,0 +1,195 @@
+// The reconcile shell around plan(): read the job, its worker pod, the precheck result and the
+// worker's report; let plan decide; carry out the decision. Level-triggered: every run starts from
+// what the API server says now, so a missed or repeated event changes nothing.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../log.ts';
+import type { PrecheckItem } from '../precheck/types.ts';
+import type { SecretResolver } from '../worker/secrets.ts';
+import { type Condition, ConditionType, findCondition, kubeTime } from './conditions.ts';
+import type { OperatorApi, SyncJobObject } from './kube-api.ts';
+import { type Desired, plan, type SyncJobStatus } from './plan.ts';
+import {
+  apiSecretResolver,
+  precheckDue,
+  precheckFingerprint,
+  RECHECK_ANNOTATION,
+  type StoredPrecheck,
+  storedPrecheck,
+} from './precheck-gate.ts';
+import type { ReconcileResult } from './work-queue.ts';
+import { referencedSecrets, workerConfigMap, workerName } from './worker-pod.ts';
+import type { ReportFetcher } from './worker-report-client.ts';
+
+export const FINALIZER = 'syncjob.io/finalizer';
+
+export interface ReconcilerOptions {
+  api: OperatorApi;
+  /** The worker image when spec.worker.image is absent: the operator's own. */
+  image: string;
+  /** A failed precheck runs again after this long even when nothing visible changed. */
+  precheckRetryMs: number;
+  runPrecheck(job: SyncJobObject, resolveSecret: SecretResolver): Promise<PrecheckItem[]>;
+  fetchReport: ReportFetcher;
+  /** Removes the job's stored offsets (spec.offsets.onDelete: delete). */
+  deleteOffsets(job: SyncJobObject, resolveSecret: SecretResolver): Promise<void>;
+  logger: Logger;
+  now?: () => Date;
+  /** How long a reconcile waits for a deleted worker to be gone before looking again later. */
+  podGoneTimeoutMs?: number;
+}
+
+const POD_GONE_POLL_MS = 250;
+const TERMINATING_RECHECK_MS = 1_000;
+
+export function createReconciler(opts: ReconcilerOptions): (key: string) => Promise<ReconcileResult> {
+  const { api } = opts;
+  const now = opts.now ?? (() => new Date());
+  const podGoneTimeoutMs = opts.podGoneTimeoutMs ?? 20_000;
+  // The last result per job uid; status.precheck is the copy that survives a leader change.
+  const prechecks = new Map<string, StoredPrecheck>();
+
+  async function waitPodGone(namespace: string, name: string): Promise<boolean> {
+    const deadline = Date.now() + podGoneTimeoutMs;
+    while (Date.now() < deadline) {
+      if ((await api.getPod(namespace, name)) === null) return true;
+      await new Promise((r) => setTimeout(r, POD_GONE_POLL_MS));
+    }
+    return false;
+  }
+
+  async function writeStatus(job: SyncJobObject, status: SyncJobStatus): Promise<SyncJobObject> {
+    const next = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
+    if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return job;
+    await api.replaceStatus(job, next);
+    // The write moved the resourceVersion; later writes of this run need the new one.
+    return (await api.getJob(job.metadata.namespace, job.metadata.name)) ?? job;
+  }
+
+  async function finalize(job: SyncJobObject, log: Logger): Promise<ReconcileResult> {
+    const finalizers = job.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return undefined;
+    const { namespace, name } = job.metadata;
+    const podName = workerName(name);
+    if ((await api.getPod(namespace, podName)) !== null) {
+      await api.deletePod(namespace, podName);
+      if (!(await waitPodGone(namespace, podName))) return { requeueAfterMs: TERMINATING_RECHECK_MS };
+      log.info({ pod: podName }, 'Stopped the worker of the deleted SyncJob');
+    }
+    await api.deleteConfigMap(namespace, podName);
+    if (job.spec.offsets.onDelete === 'delete') {
+      await opts.deleteOffsets(job, apiSecretResolver(api, namespace));
+      log.info({ topic: job.spec.offsets.topic }, 'Deleted the stored offsets (offsets.onDelete: delete)');
+    } else {
+      log.info({ topic: job.spec.offsets.topic }, 'Kept the stored offsets (offsets.onDelete: keep)');
+    }
+    await api.setFinalizers(
+      job,
+      finalizers.filter((f) => f !== FINALIZER),
+    );
+    return undefined;
+  }
+
+  async function currentPrecheck(
+    job: SyncJobObject,
+    pod: V1Pod | null,
+    log: Logger,
+  ): Promise<{ job: SyncJobObject; precheck: StoredPrecheck }> {
+    const { namespace, uid, generation } = job.metadata;
+    const versions: Record<string, string> = {};
+    for (const name of referencedSecrets(job.spec).keys())
+      versions[name] = (await api.getSecret(namespace, name))?.metadata?.resourceVersion ?? 'absent';
+    const fingerprint = precheckFingerprint(
+      job.spec,
+      versions,
+      job.metadata.annotations?.[RECHECK_ANNOTATION],
+    );
+    const previous = prechecks.get(uid) ?? storedPrecheck(job.status);
+    if (!precheckDue(previous, fingerprint, now(), opts.precheckRetryMs) && previous)
+      return { job, precheck: { ...previous, forGeneration: generation } };
+
+    // Shown while it runs: a precheck takes seconds (connection timeouts when something is wrong).
+    const showing = plan({ job, pod, precheck: null, report: null, now: now() }, { image: opts.image });
+    job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
+    const items = await opts.runPrecheck(job, apiSecretResolver(api, namespace));
+    const precheck: StoredPrecheck = {
+      items,
+      forGeneration: generation,
+      fingerprint,
+      checkedAt: kubeTime(now()),
+    };
+    prechecks.set(uid, precheck);
+    const failed = items.filter((i) => i.result === 'Failed');
+    log.info(
+      {
+        generation,
+        failed: failed.map((i) => i.name),
+        warnings: items.filter((i) => i.result === 'Warning').length,
+      },
+      failed.length === 0 ? 'Precheck passed' : 'Precheck failed',
+    );
+    for (const item of items) {
+      if (item.result === 'Passed') continue;
+      const reason = item.result === 'Failed' ? 'PrecheckFailed' : 'PrecheckWarning';
+      await api.recordEvent(job, 'Warning', reason, `${item.name}: ${item.message}. Fix: ${item.fix ?? ''}`);
+    }
+    if (failed.length === 0)
+      await api.recordEvent(job, 'Normal', 'PrecheckPassed', 'All precheck items passed');
+    return { job, precheck };
+  }
+
+  async function carryOut(job: SyncJobObject, pod: V1Pod | null, desired: Desired, log: Logger) {
+    const { namespace } = job.metadata;
+    const podName = workerName(job.metadata.name);
+    let present = pod !== null;
+    if (desired.deletePod && pod !== null) {
+      await api.deletePod(namespace, podName);
+      log.info(
+        { pod: podName, reason: findCondition(desired.status.conditions, ConditionType.Ready)?.reason },
+        'Deleted the worker pod',
+      );
+      present = !(await waitPodGone(namespace, podName));
+    }
+    if (desired.pod !== null && !present) {
+      await api.applyConfigMap(workerConfigMap(job));
+      await api.createPod(desired.pod);
+      const attempt = desired.status.worker?.attempts ?? 0;
+      log.info({ pod: podName, attempt }, 'Created the worker pod');
+      await api.recordEvent(job, 'Normal', 'WorkerCreated', `Created Pod ${podName} (attempt ${attempt})`);
+    }
+    return present && desired.pod !== null && desired.deletePod;
+  }
+
+  return async function reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace = '', name = ''] = key.split('/');
+    const log = opts.logger.child({ syncJob: key });
+    let job = await api.getJob(namespace, name);
+    if (job === null) return undefined;
+    if (job.metadata.deletionTimestamp) return finalize(job, log);
+    const finalizers = job.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) {
+      await api.setFinalizers(job, [...finalizers, FINALIZER]);
+      job = await api.getJob(namespace, name);
+      if (job === null) return undefined;
+    }
+
+    const pod = await api.getPod(namespace, workerName(name));
+    // A worker on its way out (grace period) is waited for: two workers of a job never overlap.
+    if (pod?.metadata?.deletionTimestamp) return { requeueAfterMs: TERMINATING_RECHECK_MS };
+
+    let precheck: StoredPrecheck | null = null;
+    if (job.spec.state !== 'paused') ({ job, precheck } = await currentPrecheck(job, pod, log));
+    const report = pod === null ? null : await opts.fetchReport(pod, job.spec.worker.metricsPort);
+    const desired = plan({ job, pod, precheck, report, now: now() }, { image: opts.image });
+    const waiting = await carryOut(job, pod, desired, log);
+
+    const stalledBefore = findCondition((job.status?.conditions ?? []) as Condition[], ConditionType.Stalled);
+    const stalled = findCondition(desired.status.conditions, ConditionType.Stalled);
+    await writeStatus(job, desired.status);
+    if (stalled?.status === 'True' && stalledBefore?.status !== 'True') {
+      log.warn({ reason: stalled.reason }, `The job stalled: ${stalled.message}`);
+      await api.recordEvent(job, 'Warning', stalled.reason, stalled.message);
+    }
+    if (waiting) return { requeueAfterMs: TERMINATING_RECHECK_MS };
+    return desired.requeueAfterMs === undefined ? undefined : { requeueAfterMs: desired.requeueAfterMs };
+  };
+}

@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# The one image: `syncjob operator` (the Deployment) and the worker pods it starts, which run
+# `node dist/cli/main.js worker …` from WORKDIR /app (src/operator/worker-pod.ts).
+#   docker build -t ghcr.io/syncjob/syncjob-operator:0.1.0 .
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Build: every dependency (the `node` devDependency fetches Node 24 for npm scripts), then tsc.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY scripts/copy-assets.ts ./scripts/
+RUN npm run build
+
+# Production dependencies only, without install scripts (none of them needs one).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+# The process needs node only: drop npm, npx, corepack and yarn from the image.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+  /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+# Numeric, so runAsNonRoot can verify it; root owns the files, so the process cannot change them.
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["operator"]

@@ -78,7 +78,10 @@ export interface Desired {
   requeueAfterMs?: number;
 }
 
-export type PlanOptions = Pick<WorkerPodOptions, 'image' | 'serviceAccountName'>;
+export type PlanOptions = Pick<WorkerPodOptions, 'image' | 'serviceAccountName'> & {
+  /** When a failed precheck is looked at again. Default PRECHECK_RETRY_MS. */
+  precheckRetryMs?: number;
+};
 
 /** While a precheck for this generation is awaited. */
 export const PRECHECK_POLL_MS = 2_000;
@@ -189,7 +192,11 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     set(ConditionType.PrecheckSucceeded, 'False', Reason.PrecheckFailed, message);
     set(ConditionType.Ready, 'False', Reason.PrecheckFailed, message);
     notStalled();
-    return finish({ pod: null, deletePod: pod !== null, requeueAfterMs: PRECHECK_RETRY_MS });
+    return finish({
+      pod: null,
+      deletePod: pod !== null,
+      requeueAfterMs: opts.precheckRetryMs ?? PRECHECK_RETRY_MS,
+    });
   }
   const warnings = precheck.items.filter((i) => i.result === 'Warning').length;
   set(
@@ -199,8 +206,12 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     warnings === 0 ? 'All checks passed' : `All checks passed, ${warnings} warning(s)`,
   );
 
-  const hash = configHash(job, opts);
-  const build = (attempt: number) => workerPod(job, { ...opts, attempt });
+  const podOptions = {
+    image: opts.image,
+    ...(opts.serviceAccountName === undefined ? {} : { serviceAccountName: opts.serviceAccountName }),
+  };
+  const hash = configHash(job, podOptions);
+  const build = (attempt: number) => workerPod(job, { ...podOptions, attempt });
   const name = workerName(job.metadata.name);
 
   if (pod === null) {

@@ -108,7 +108,10 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       return { job, precheck: { ...previous, forGeneration: generation } };
 
     // Shown while it runs: a precheck takes seconds (connection timeouts when something is wrong).
-    const showing = plan({ job, pod, precheck: null, report: null, now: now() }, { image: opts.image });
+    const showing = plan(
+      { job, pod, precheck: null, report: null, now: now() },
+      { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
+    );
     job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
     const items = await opts.runPrecheck(job, apiSecretResolver(api, namespace));
     const precheck: StoredPrecheck = {
@@ -179,7 +182,10 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     let precheck: StoredPrecheck | null = null;
     if (job.spec.state !== 'paused') ({ job, precheck } = await currentPrecheck(job, pod, log));
     const report = pod === null ? null : await opts.fetchReport(pod, job.spec.worker.metricsPort);
-    const desired = plan({ job, pod, precheck, report, now: now() }, { image: opts.image });
+    const desired = plan(
+      { job, pod, precheck, report, now: now() },
+      { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
+    );
     const waiting = await carryOut(job, pod, desired, log);
 
     const stalledBefore = findCondition((job.status?.conditions ?? []) as Condition[], ConditionType.Stalled);

@@ -286,6 +286,14 @@ describe('plan', () => {
     expect(plan(observed({ pod: running, report: report() }), opts).pod?.metadata).toEqual(running.metadata);
   });
 
+  it('looks at a failed precheck again after the configured interval', () => {
+    const precheck = {
+      forGeneration: 2,
+      items: [{ name: 'binlogFormat', result: 'Failed' as const, message: 'STATEMENT', fix: 'set ROW' }],
+    };
+    expect(plan(observed({ precheck }), { ...opts, precheckRetryMs: 3_000 }).requeueAfterMs).toBe(3_000);
+  });
+
   it('exposes progress and position from the report, throttled to what a person reads', () => {
     const d = plan(observed({ pod: pod('Running'), report: report() }), opts);
     expect(d.status.snapshot).toEqual({ tablesTotal: 2, tablesDone: 2, rows: 10, done: true });

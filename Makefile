@@ -2,14 +2,17 @@
 # apt (all on this kind of machine): it installs and starts every service it uses.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build check test test-unit test-integration test-compat testenv-up testenv-down testenv-status
+.PHONY: help demo deps build check deploy e2e test test-unit test-integration test-compat testenv-up testenv-down testenv-status
 
 help:
+	@echo "make demo           start MariaDB + Kafka + kube-apiserver and the operator, sync examples/syncjob.yaml"
 	@echo "make test           install deps, start MariaDB + Kafka + kube-apiserver, run every check and test"
 	@echo "make test-unit      unit tests only (no services)"
 	@echo "make test-compat    start Kafka 0.10.2.2, 1.0.2 and 3.9.1 beside the default broker, run the version matrix"
 	@echo "make testenv-up     start the test services (scripts/testenv.sh up)"
 	@echo "make testenv-down   stop them"
+	@echo "make deploy         regenerate deploy/ from charts/ (needs helm: scripts/testenv.sh install kube)"
+	@echo "make e2e            the end-to-end test on kind (needs Docker)"
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -35,6 +38,18 @@ testenv-down:
 
 testenv-status:
 	scripts/testenv.sh status
+
+# The main job end to end: services, operator, kubelet stand-in, kubectl apply, rows decoded.
+demo: deps
+	scripts/testenv.sh up
+	npm run -s demo
+
+deploy: deps
+	scripts/testenv.sh install kube
+	eval "$$(scripts/testenv.sh env)" && SYNCJOB_KUBE_BIN="$$SYNCJOB_KUBE_BIN" npm run -s gen:deploy
+
+e2e:
+	test/e2e/kind.sh
 
 test-unit: deps
 	npm run test:unit

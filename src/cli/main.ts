@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.ts';
 import { decodeCommand } from './decode.ts';
 import { operatorCommand } from './operator.ts';
 import { precheckCommand } from './precheck.ts';
+import { dropKafkajsTimeoutWarning } from './quiet-warnings.ts';
 import { runCommand } from './run.ts';
 
 // The one binary. `worker` is what the worker pod runs: the same code as `run`, named for its role.
@@ -61,11 +62,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// kafkajs 2.2.4 arms a timer with a negative delay on each connection (RequestQueue, throttledUntil
-// -1); Node clamps it to 1 ms and warns. Only that warning is dropped; every other is printed.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
-});
+dropKafkajsTimeoutWarning();
 
 process.exitCode = await main(process.argv.slice(2));

@@ -53,7 +53,7 @@ export interface Testbed {
   /** kubectl in the testbed namespace; rejects with stderr on a non-zero exit. */
   kubectl(args: string[], input?: string): Promise<string>;
   /** Starts an operator replica; its Lease lives in the testbed namespace. */
-  startOperator(identity: string): CliProcess;
+  startOperator(identity: string): CliProcess & { metricsPort: number };
   runner: Awaited<ReturnType<typeof startPodRunner>>;
   logDir: string;
   /** The SyncJob as the API server has it. */
@@ -135,6 +135,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
     getJob,
     kubectl: (args, input) => run(['-n', namespace, ...args], input),
     startOperator(identity) {
+      const metricsPort = 20000 + Math.floor(Math.random() * 5000);
       const op = startCli(
         [
           'operator',
@@ -147,7 +148,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
           '--identity',
           identity,
           '--metrics-port',
-          String(20000 + Math.floor(Math.random() * 5000)),
+          String(metricsPort),
           '--precheck-retry-seconds',
           '3',
           '--lease-duration-seconds',
@@ -156,7 +157,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
         { KUBECONFIG: env.kube.kubeconfig, SYNCJOB_LOG_LEVEL: 'debug' },
       );
       operators.push(op);
-      return op;
+      return { ...op, metricsPort };
     },
     async stop() {
       // Jobs go while an operator still runs, so their finalizers are honoured; what remains loses

@@ -160,8 +160,9 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
       return { ...op, metricsPort };
     },
     async stop() {
-      // Jobs go while an operator still runs, so their finalizers are honoured; what remains loses
-      // its finalizer, so a later deletion of the CRD is not held up.
+      // Operators first (they would put a finalizer back), then the jobs lose theirs so a later
+      // deletion of the CRD is not held up, then the worker processes.
+      await Promise.all(operators.map((o) => (o.child.exitCode === null ? o.stop() : o.exited)));
       const list = (await custom.listNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
@@ -170,7 +171,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
       })) as {
         items: SyncJobView[];
       };
-      for (const job of list.items) {
+      for (const job of list.items)
         await run([
           '-n',
           namespace,
@@ -180,9 +181,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
           '--type=merge',
           '-p',
           '{"metadata":{"finalizers":null}}',
-        ]).catch(() => undefined);
-      }
-      await Promise.all(operators.map((o) => (o.child.exitCode === null ? o.stop() : o.exited)));
+        ]);
       await runner.stop();
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     },

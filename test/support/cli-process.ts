@@ -8,6 +8,8 @@ export interface CliProcess {
   child: ChildProcess;
   /** Everything the process wrote so far (stdout and stderr). */
   output(): string;
+  /** What it wrote to stdout alone (stderr may carry warnings). */
+  stdout(): string;
   /** Peak resident set size (VmHWM) in MiB, from /proc. */
   peakRssMiB(): number;
   /** SIGTERM, then waits for exit; returns the exit code. */
@@ -22,8 +24,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let stdout = '';
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
+    stdout += d.toString();
   });
   child.stderr!.on('data', (d: Buffer) => {
     out += d.toString();
@@ -33,6 +37,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     child,
     exited,
     output: () => out,
+    stdout: () => stdout,
     peakRssMiB() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);

@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { CRD_NAME, PLURAL } from '../../src/api/v1alpha1/crd.ts';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { startPodRunner } from '../kubelet/pod-runner.ts';
@@ -93,6 +94,15 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
       );
       if (input !== undefined) child.stdin?.end(input);
     });
+  // A CRD being deleted (by the CRD test's fresh install) first has to go.
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  await eventually(
+    async () =>
+      !(await ext.readCustomResourceDefinition({ name: CRD_NAME }).catch(() => null))?.metadata
+        ?.deletionTimestamp,
+    'the SyncJob CRD to finish its deletion',
+    60_000,
+  );
   await run(['apply', '-f', path.join(root, 'crds/syncjob.yaml')]);
   await run(['wait', '--for=condition=Established', '--timeout=30s', `crd/${CRD_NAME}`]);
   // A freshly established CRD answers 404 for a moment.
@@ -187,6 +197,10 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
     },
   };
 }
+
+/** A SyncJob manifest as `kubectl apply -f -` takes it. */
+export const syncJobYaml = (name: string, spec: Record<string, unknown>): string =>
+  stringify({ apiVersion: 'syncjob.io/v1alpha1', kind: 'SyncJob', metadata: { name }, spec });
 
 /** Waits for the job's phase; the error names the phase and conditions last seen. */
 export async function waitForPhase(

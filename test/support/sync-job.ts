@@ -11,6 +11,15 @@ import type { TestEnv } from './testenv.ts';
 
 export const SYNC_SECRET = { name: 'mariadb-sync', key: 'password' };
 
+/** spec.source for the test MariaDB with the least-privilege sync account. */
+export const sourceSpec = (env: TestEnv) => ({
+  type: 'mariadb',
+  host: env.mysql.host,
+  port: env.mysql.port,
+  username: env.mysql.syncUser,
+  passwordSecretRef: SYNC_SECRET,
+});
+
 /** A SyncJob for the test services, defaults applied by the real validator. */
 export function testJob(
   env: TestEnv,
@@ -23,14 +32,7 @@ export function testJob(
     kind: 'SyncJob',
     metadata: { name, namespace: 'test' },
     spec: {
-      source: {
-        type: 'mariadb',
-        host: env.mysql.host,
-        port: env.mysql.port,
-        username: env.mysql.syncUser,
-        passwordSecretRef: SYNC_SECRET,
-        ...source,
-      },
+      source: { ...sourceSpec(env), ...source },
       target: { brokers: env.kafka.brokers, topic, version: '4.x', ...target },
       objects,
       // Streaming tests; initialization is tested where it is the subject.
@@ -98,8 +100,13 @@ export function createTopic(env: TestEnv, topic: string, numPartitions: number):
   });
 }
 
+/** Deletes those of `topics` that exist (a test may end before creating them all). */
 export function deleteTopics(env: TestEnv, topics: string[]): Promise<void> {
-  return withAdmin(env, (admin) => admin.deleteTopics({ topics }));
+  return withAdmin(env, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  });
 }
 
 export function rootConnection(env: TestEnv): Promise<mysql.Connection> {

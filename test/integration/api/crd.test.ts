@@ -46,18 +46,35 @@ describe('SyncJob CRD on the API server', () => {
 
   beforeAll(async () => {
     const ext = kc.makeApiClient(ApiextensionsV1Api);
+    // A fresh install: SyncJobs left by other runs (the demo's, say) would hold the deletion up with
+    // the operator's finalizer, and no operator runs here to release it.
+    const left = (await objects
+      .listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+      .catch(() => ({ items: [] }))) as { items: { metadata: { name: string; namespace: string } }[] };
+    for (const { metadata } of left.items)
+      kubectl(
+        '-n',
+        metadata.namespace,
+        'patch',
+        'sj',
+        metadata.name,
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      );
     await ext.deleteCustomResourceDefinition({ name: CRD_NAME }).catch(() => undefined);
     await waitFor(
       async () => !(await ext.readCustomResourceDefinition({ name: CRD_NAME }).catch(() => null)),
+      60_000,
     );
     kubectl('create', '-f', file('crds/syncjob.yaml'));
     kubectl('wait', '--for=condition=Established', '--timeout=30s', `crd/${CRD_NAME}`);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   });
 
+  // The CRD stays installed, as in a cluster: other test files (and the demo) use it.
   afterAll(async () => {
     await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
-    await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: CRD_NAME });
   });
 
   it('accepts examples/syncjob.yaml with kubectl and defaults it as validateSyncJob does', async () => {

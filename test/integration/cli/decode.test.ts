@@ -85,12 +85,9 @@ describe('syncjob decode', () => {
       String(count),
     ]);
     // The JSON lines are stdout; stderr may carry warnings (kafkajs's TimeoutNegativeWarning on Node 24).
-    let stdout = '';
-    cli.child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
     expect(await exitCode(cli), cli.output()).toBe(0);
-    const lines = stdout
+    const lines = cli
+      .stdout()
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Line);

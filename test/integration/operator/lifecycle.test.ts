@@ -6,7 +6,6 @@ import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { createRootLogger } from '../../../src/log.ts';
 import { hasStoredOffset } from '../../../src/offsets/kafka-offset-store.ts';
 import { createKafkaClient } from '../../../src/sink/kafka/kafka-client.ts';
@@ -15,11 +14,12 @@ import { materialize, sortedRows } from '../../support/materialize.ts';
 import {
   recordPhases,
   startTestbed,
+  syncJobYaml,
   type Testbed,
   waitForPhase,
   waitForReady,
 } from '../../support/operator-testbed.ts';
-import { createTopic, deleteTopics, rootConnection, SYNC_SECRET } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, rootConnection, sourceSpec } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readAll } from '../../support/topic-reader.ts';
 
@@ -37,24 +37,13 @@ describe('the operator', () => {
   let nextId = 1;
 
   const manifest = (overrides: Record<string, unknown> = {}) =>
-    stringify({
-      apiVersion: 'syncjob.io/v1alpha1',
-      kind: 'SyncJob',
-      metadata: { name: JOB },
-      spec: {
-        source: {
-          type: 'mariadb',
-          host: env.mysql.host,
-          port: env.mysql.port,
-          username: env.mysql.syncUser,
-          passwordSecretRef: SYNC_SECRET,
-        },
-        target: { brokers: env.kafka.brokers, topic, version: '4.x', partitioning: 'primaryKey' },
-        objects: [{ database, tables: [{ name: 'orders' }] }],
-        initialization: { schema: true, data: true },
-        offsets: { topic: offsetsTopic, onDelete: 'keep' },
-        ...overrides,
-      },
+    syncJobYaml(JOB, {
+      source: sourceSpec(env),
+      target: { brokers: env.kafka.brokers, topic, version: '4.x', partitioning: 'primaryKey' },
+      objects: [{ database, tables: [{ name: 'orders' }] }],
+      initialization: { schema: true, data: true },
+      offsets: { topic: offsetsTopic, onDelete: 'keep' },
+      ...overrides,
     });
   const insert = async (n: number) => {
     for (let i = 0; i < n; i++) {
@@ -128,22 +117,20 @@ describe('the operator', () => {
     expect(job?.status?.snapshot).toMatchObject({ tablesTotal: 1, tablesDone: 1, done: true });
 
     await insert(1);
+    const brokers = env.kafka.brokers.join(',');
     const decode = startCli([
       'decode',
       '--brokers',
-      env.kafka.brokers.join(','),
+      brokers,
       '--topic',
       topic,
       '--from-beginning',
       '--idle-seconds',
       '4',
     ]);
-    let stdout = '';
-    decode.child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
     expect(await decode.exited).toBe(0);
-    const lines = stdout
+    const lines = decode
+      .stdout()
       .split('\n')
       .filter(Boolean)
       .map(

@@ -4,10 +4,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { eventually } from '../../support/cli-process.ts';
-import { startTestbed, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
-import { createTopic, deleteTopics, rootConnection, SYNC_SECRET } from '../../support/sync-job.ts';
+import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
+import { createTopic, deleteTopics, rootConnection, sourceSpec } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
@@ -43,14 +42,7 @@ describe('precheck failures under the operator', () => {
   const spec = (topic: string, overrides: Record<string, unknown>) => {
     const { source, ...rest } = overrides;
     return {
-      source: {
-        type: 'mariadb',
-        host: env.mysql.host,
-        port: env.mysql.port,
-        username: env.mysql.syncUser,
-        passwordSecretRef: SYNC_SECRET,
-        ...(source as object | undefined),
-      },
+      source: { ...sourceSpec(env), ...(source as object | undefined) },
       target: { brokers: env.kafka.brokers, topic, version: '4.x' },
       objects: [{ database, tables: [{ name: 'items' }] }],
       initialization: { data: false },
@@ -58,7 +50,27 @@ describe('precheck failures under the operator', () => {
       ...rest,
     };
   };
+  const jobEvents = async (job: string) =>
+    (
+      JSON.parse(
+        await bed.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${job}`, '-o', 'json']),
+      ) as {
+        items: { reason: string; type: string; message: string }[];
+      }
+    ).items;
   const setGlobal = (name: string, value: string) => db.query(`SET GLOBAL ${name} = '${value}'`);
+  /** A server variable set globally to a value the job cannot work with, then set right again. */
+  const serverVariable = (item: string, variable: string, wrong: string, right: string): Case => ({
+    title: `${variable} ${wrong} instead of ${right}`,
+    item,
+    message: new RegExp(wrong),
+    fix: new RegExp(`${variable}=${right}`),
+    async breakIt() {
+      await setGlobal(variable, wrong);
+      return {};
+    },
+    fixIt: () => setGlobal(variable, right).then(() => undefined),
+  });
 
   beforeAll(async () => {
     db = await rootConnection(env);
@@ -85,28 +97,8 @@ describe('precheck failures under the operator', () => {
   });
 
   const cases: Case[] = [
-    {
-      title: 'binlog_format not ROW',
-      item: 'source.binlogFormat',
-      message: /STATEMENT/,
-      fix: /binlog_format=ROW/,
-      async breakIt() {
-        await setGlobal('binlog_format', 'STATEMENT');
-        return {};
-      },
-      fixIt: () => setGlobal('binlog_format', 'ROW').then(() => undefined),
-    },
-    {
-      title: 'binlog_row_image not FULL',
-      item: 'source.binlogRowImage',
-      message: /MINIMAL/,
-      fix: /binlog_row_image=FULL/,
-      async breakIt() {
-        await setGlobal('binlog_row_image', 'MINIMAL');
-        return {};
-      },
-      fixIt: () => setGlobal('binlog_row_image', 'FULL').then(() => undefined),
-    },
+    serverVariable('source.binlogFormat', 'binlog_format', 'STATEMENT', 'ROW'),
+    serverVariable('source.binlogRowImage', 'binlog_row_image', 'MINIMAL', 'FULL'),
     {
       title: 'a missing grant',
       item: 'source.privileges',
@@ -193,15 +185,7 @@ describe('precheck failures under the operator', () => {
       if (c.item !== 'target.topic') await createTopic(env, topic, 1);
       const overrides = await c.breakIt(ctx);
       try {
-        await bed.kubectl(
-          ['apply', '-f', '-'],
-          stringify({
-            apiVersion: 'syncjob.io/v1alpha1',
-            kind: 'SyncJob',
-            metadata: { name: job },
-            spec: spec(topic, overrides),
-          }),
-        );
+        await bed.kubectl(['apply', '-f', '-'], syncJobYaml(job, spec(topic, overrides)));
         const failed = await waitForPhase(bed, job, 'PrecheckFailed');
         const item = failed.status?.precheck?.items.find((i) => i.name === c.item);
         expect(item, JSON.stringify(failed.status?.precheck)).toMatchObject({ result: 'Failed' });
@@ -211,17 +195,7 @@ describe('precheck failures under the operator', () => {
         expect(ready).toMatchObject({ status: 'False', reason: 'PrecheckFailed' });
         expect(ready?.message).toContain(c.item);
         await eventually(async () => {
-          const events = JSON.parse(
-            await bed.kubectl([
-              'get',
-              'events',
-              '--field-selector',
-              `involvedObject.name=${job}`,
-              '-o',
-              'json',
-            ]),
-          ) as { items: { reason: string; type: string; message: string }[] };
-          return events.items.some(
+          return (await jobEvents(job)).some(
             (e) =>
               e.type === 'Warning' &&
               e.reason === 'PrecheckFailed' &&
@@ -249,11 +223,9 @@ describe('precheck failures under the operator', () => {
     await createTopic(env, topic, 1);
     await bed.kubectl(
       ['apply', '-f', '-'],
-      stringify({
-        apiVersion: 'syncjob.io/v1alpha1',
-        kind: 'SyncJob',
-        metadata: { name: job },
-        spec: { ...spec(topic, {}), objects: [{ database, tables: [{ name: 'items' }, { name: 'loose' }] }] },
+      syncJobYaml(job, {
+        ...spec(topic, {}),
+        objects: [{ database, tables: [{ name: 'items' }, { name: 'loose' }] }],
       }),
     );
     const synced = await waitForPhase(bed, job, 'Syncing', 90_000);
@@ -264,15 +236,7 @@ describe('precheck failures under the operator', () => {
     expect(synced.status?.conditions?.find((c) => c.type === 'PrecheckSucceeded')?.message).toMatch(
       /1 warning/,
     );
-    const events = await bed.kubectl([
-      'get',
-      'events',
-      '--field-selector',
-      `involvedObject.name=${job}`,
-      '-o',
-      'json',
-    ]);
-    expect(events).toMatch(/PrecheckWarning/);
+    expect((await jobEvents(job)).map((e) => e.reason)).toContain('PrecheckWarning');
     await bed.kubectl(['delete', 'sj', job, '--wait=true', '--timeout=60s']);
   });
 });

@@ -4,10 +4,15 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { eventually } from '../../support/cli-process.ts';
-import { startTestbed, type Testbed, waitForPhase, waitForReady } from '../../support/operator-testbed.ts';
-import { createTopic, deleteTopics, rootConnection, SYNC_SECRET } from '../../support/sync-job.ts';
+import {
+  startTestbed,
+  syncJobYaml,
+  type Testbed,
+  waitForPhase,
+  waitForReady,
+} from '../../support/operator-testbed.ts';
+import { createTopic, deleteTopics, rootConnection, sourceSpec } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readAll } from '../../support/topic-reader.ts';
 
@@ -23,28 +28,13 @@ describe('a running job under the operator', () => {
   const topic = uniqueName('op-chg');
 
   const spec = (tables: string[]) => ({
-    source: {
-      type: 'mariadb',
-      host: env.mysql.host,
-      port: env.mysql.port,
-      username: env.mysql.syncUser,
-      passwordSecretRef: SYNC_SECRET,
-    },
+    source: sourceSpec(env),
     target: { brokers: env.kafka.brokers, topic, version: '4.x' },
     objects: [{ database, tables: tables.map((name) => ({ name })) }],
     initialization: { data: false },
     offsets: { topic: `${topic}-offsets`, onDelete: 'delete' },
   });
-  const apply = (tables: string[]) =>
-    bed.kubectl(
-      ['apply', '-f', '-'],
-      stringify({
-        apiVersion: 'syncjob.io/v1alpha1',
-        kind: 'SyncJob',
-        metadata: { name: JOB },
-        spec: spec(tables),
-      }),
-    );
+  const apply = (tables: string[]) => bed.kubectl(['apply', '-f', '-'], syncJobYaml(JOB, spec(tables)));
   const pod = () => bed.core.readNamespacedPod({ namespace: bed.namespace, name: POD }).catch(() => null);
 
   beforeAll(async () => {

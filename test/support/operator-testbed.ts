@@ -53,8 +53,14 @@ export interface Testbed {
   custom: CustomObjectsApi;
   /** kubectl in the testbed namespace; rejects with stderr on a non-zero exit. */
   kubectl(args: string[], input?: string): Promise<string>;
-  /** Starts an operator replica; its Lease lives in the testbed namespace. */
-  startOperator(identity: string): CliProcess & { metricsPort: number };
+  /**
+   * Starts an operator replica; its Lease lives in the testbed namespace. A short Lease (4 s) by
+   * default, so handover tests are quick; `kubeconfig` points it at the API server another way.
+   */
+  startOperator(
+    identity: string,
+    opts?: { kubeconfig?: string; leaseSeconds?: number },
+  ): CliProcess & { metricsPort: number };
   runner: Awaited<ReturnType<typeof startPodRunner>>;
   logDir: string;
   /** The SyncJob as the API server has it. */
@@ -144,7 +150,7 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
     logDir,
     getJob,
     kubectl: (args, input) => run(['-n', namespace, ...args], input),
-    startOperator(identity) {
+    startOperator(identity, opts = {}) {
       const metricsPort = 20000 + Math.floor(Math.random() * 5000);
       const op = startCli(
         [
@@ -162,9 +168,9 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
           '--precheck-retry-seconds',
           '3',
           '--lease-duration-seconds',
-          '4',
+          String(opts.leaseSeconds ?? 4),
         ],
-        { KUBECONFIG: env.kube.kubeconfig, SYNCJOB_LOG_LEVEL: 'debug' },
+        { KUBECONFIG: opts.kubeconfig ?? env.kube.kubeconfig, SYNCJOB_LOG_LEVEL: 'debug' },
       );
       operators.push(op);
       return { ...op, metricsPort };

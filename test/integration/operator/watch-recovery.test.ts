@@ -1,0 +1,98 @@
+// The operator's connection to the API server breaks (a proxy between them drops every connection
+// and refuses new ones for a while): its watches fail, restart with backoff, and a change made
+// during the outage is acted on afterwards, without losing the Lease or the process.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/cli-process.ts';
+import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
+import { sourceSpec } from '../../support/sync-job.ts';
+import { testEnv, uniqueName } from '../../support/testenv.ts';
+
+const env = testEnv();
+const JOB = 'outage';
+
+/** A TCP proxy to the API server that can drop every connection and refuse new ones. */
+async function startProxy(
+  target: URL,
+): Promise<{ port: number; cut(on: boolean): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server: Server = createServer((client) => {
+    if (cut) return void client.destroy();
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut(on) {
+      cut = on;
+      if (on) for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('the operator through an API server outage', () => {
+  let bed: Testbed;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let operator: ReturnType<Testbed['startOperator']>;
+
+  beforeAll(async () => {
+    bed = await startTestbed(env);
+    const original = readFileSync(env.kube.kubeconfig, 'utf8');
+    const server = /server: (\S+)/.exec(original)?.[1] ?? '';
+    proxy = await startProxy(new URL(server));
+    const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'syncjob-proxy-')), 'kubeconfig');
+    writeFileSync(kubeconfig, original.replace(server, `https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
+    // A Lease long enough to outlast the outage: only the watches are under test here.
+    operator = bed.startOperator('operator', { kubeconfig, leaseSeconds: 30 });
+  }, 180_000);
+
+  afterAll(async () => {
+    proxy?.cut(false);
+    await bed?.stop();
+    await proxy?.close();
+  });
+
+  it('restarts its watches and acts on a change made while it was cut off', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = uniqueName('outage-missing');
+    const spec = {
+      source: sourceSpec(env),
+      target: { brokers: env.kafka.brokers, topic, version: '4.x' },
+      objects: [{ database: 'mysql', tables: [{ name: 'user' }] }],
+      state: 'paused',
+    };
+    await bed.kubectl(['apply', '-f', '-'], syncJobYaml(JOB, spec));
+    await waitForPhase(bed, JOB, 'Paused');
+
+    proxy.cut(true);
+    await bed.kubectl(['apply', '-f', '-'], syncJobYaml(JOB, { ...spec, state: 'running' }));
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await bed.getJob(JOB))?.status?.phase).toBe('Paused');
+    proxy.cut(false);
+
+    // Running now, its topic missing: the precheck fails, which shows the change was seen.
+    const job = await waitForPhase(bed, JOB, 'PrecheckFailed', 60_000);
+    expect(job.status?.observedGeneration).toBe(job.metadata.generation);
+    expect(operator.output()).toMatch(/The watch failed; restarting it/);
+    expect(operator.child.exitCode).toBeNull();
+    const lease = await bed.kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: bed.namespace, name: 'syncjob-operator' });
+    expect(lease.spec?.holderIdentity).toBe('operator');
+  });
+});

@@ -57,9 +57,12 @@ async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
   await orNull(call);
 }
 
-/** 409: someone wrote the object after it was read; reading it again and retrying is the fix. */
-function conflict(err: unknown, what: string): never {
-  if (status(err) === 409)
+/**
+ * 409 (or `changedCodes`): someone wrote the object after it was read; reading it again and
+ * retrying is the fix.
+ */
+function conflict(err: unknown, what: string, changedCodes: readonly number[] = [409]): never {
+  if (changedCodes.includes(status(err) ?? 0))
     throw new SyncError(`${what}: the object changed since it was read`, {
       retriable: true,
       reason: 'Conflict',
@@ -101,11 +104,10 @@ export function kubeOperatorApi(kc: KubeConfig, component = 'syncjob-operator'):
           { ...ref(job.metadata.namespace, job.metadata.name), body: patch },
           setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
         )
-        .catch((err: unknown) => {
-          // A failed `test` op answers 422; it means the same as a conflict.
-          if (status(err) === 422) conflict(new ApiException(409, 'conflict', undefined, {}), 'finalizers');
-          conflict(err, `finalizers of SyncJob ${job.metadata.namespace}/${job.metadata.name}`);
-        });
+        // A failed `test` op answers 422: the resourceVersion moved, as a 409 says.
+        .catch((err: unknown) =>
+          conflict(err, `finalizers of SyncJob ${job.metadata.namespace}/${job.metadata.name}`, [409, 422]),
+        );
     },
 
     getPod: (namespace, name) => orNull(core.readNamespacedPod({ namespace, name })),

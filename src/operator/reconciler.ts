@@ -140,6 +140,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     return { job, precheck };
   }
 
+  /** Deletes and creates the worker as `desired` says; returns whether a replacement is still waiting. */
   async function carryOut(job: SyncJobObject, pod: V1Pod | null, desired: Desired, log: Logger) {
     const { namespace } = job.metadata;
     const podName = workerName(job.metadata.name);
@@ -159,6 +160,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       log.info({ pod: podName, attempt }, 'Created the worker pod');
       await api.recordEvent(job, 'Normal', 'WorkerCreated', `Created Pod ${podName} (attempt ${attempt})`);
     }
+    // True when the replacement waits for the old pod to finish its grace period.
     return present && desired.pod !== null && desired.deletePod;
   }
 

@@ -65,7 +65,7 @@ export interface SyncJobStatus {
   position?: { file: string; position: number; gtid: string };
   /** Whole seconds (the Lag printer column is an integer), from the worker's report. */
   lagSeconds?: number;
-  /** `attempts`: times the operator replaced a failed worker for the current spec. */
+  /** `attempts`: times the operator replaced a failed worker for the current spec since a healthy run. */
   worker?: { pod: string; attempts: number };
 }
 
@@ -128,12 +128,15 @@ export function terminalFailure(
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
-function finishedAt(pod: V1Pod): number | undefined {
-  const at = workerTerminated(pod)?.finishedAt;
+function terminatedAt(pod: V1Pod, which: 'startedAt' | 'finishedAt'): number | undefined {
+  const at = workerTerminated(pod)?.[which];
   if (at === undefined) return undefined;
   const ms = new Date(at).getTime();
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** A worker that ran this long before it stopped counts as healthy: the backoff starts over. */
+export const STABLE_RUN_MS = 10 * 60_000;
 
 export function plan(observed: Observed, opts: PlanOptions): Desired {
   const { job, pod, precheck, report, now } = observed;
@@ -249,8 +252,11 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   }
 
   if (podExited(pod)) {
-    const delay = restartDelayMs(attempt);
-    const end = finishedAt(pod);
+    const start = terminatedAt(pod, 'startedAt');
+    const end = terminatedAt(pod, 'finishedAt');
+    // Like a kubelet's CrashLoopBackOff: a long healthy run resets the count.
+    const failures = start !== undefined && end !== undefined && end - start >= STABLE_RUN_MS ? 0 : attempt;
+    const delay = restartDelayMs(failures);
     const waited = end === undefined ? delay : now.getTime() - end;
     const why = workerTerminated(pod)?.reason ?? pod.status?.reason ?? pod.status?.phase ?? 'exited';
     set(ConditionType.Streaming, 'False', Reason.WorkerRestarting, `The worker stopped: ${why}`);
@@ -260,22 +266,22 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
         ConditionType.Ready,
         'False',
         Reason.WorkerRestarting,
-        `Pod ${name} stopped (${why}); replacing it in ${Math.ceil((delay - waited) / 1000)}s, attempt ${attempt + 1}`,
+        `Pod ${name} stopped (${why}); replacing it in ${Math.ceil((delay - waited) / 1000)}s, attempt ${failures + 1}`,
       );
       return finish(
         { pod: null, deletePod: false, requeueAfterMs: delay - waited },
-        { worker: { pod: name, attempts: attempt } },
+        { worker: { pod: name, attempts: failures } },
       );
     }
     set(
       ConditionType.Ready,
       'False',
       Reason.WorkerRestarting,
-      `Replacing Pod ${name} (${why}), attempt ${attempt + 1}`,
+      `Replacing Pod ${name} (${why}), attempt ${failures + 1}`,
     );
     return finish(
-      { pod: build(attempt + 1), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },
-      { worker: { pod: name, attempts: attempt + 1 } },
+      { pod: build(failures + 1), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },
+      { worker: { pod: name, attempts: failures + 1 } },
     );
   }
 

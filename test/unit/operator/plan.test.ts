@@ -38,7 +38,7 @@ function pod(
   o: {
     spec?: Record<string, unknown>;
     attempt?: number;
-    terminated?: { finishedAt: string; message?: string };
+    terminated?: { startedAt?: string; finishedAt: string; message?: string };
   } = {},
 ): V1Pod {
   const p = workerPod(job(o.spec), { ...opts, attempt: o.attempt ?? 0 });
@@ -187,6 +187,21 @@ const cases: Case[] = [
     requeue: restartDelayMs(1) - 10_000,
     ready: ['False', 'WorkerRestarting'],
     attempts: 1,
+  },
+  {
+    name: 'pod Failed after a long healthy run → the backoff starts over',
+    in: {
+      pod: pod('Failed', {
+        attempt: 4,
+        terminated: { startedAt: '2025-12-31T23:50:00Z', finishedAt: '2026-01-01T00:09:55Z' },
+      }),
+    },
+    phase: 'Initializing',
+    pod: 'none',
+    deletePod: false,
+    requeue: restartDelayMs(0) - 5_000,
+    ready: ['False', 'WorkerRestarting'],
+    attempts: 0,
   },
   {
     name: 'pod Failed, backoff over → replaced, attempt + 1',

@@ -39,6 +39,7 @@ export interface ReconcilerOptions {
 }
 
 const POD_GONE_POLL_MS = 250;
+const itemText = (i: PrecheckItem) => `${i.name}\u0000${i.result}\u0000${i.message}`;
 const TERMINATING_RECHECK_MS = 1_000;
 
 export function createReconciler(opts: ReconcilerOptions): (key: string) => Promise<ReconcileResult> {
@@ -86,6 +87,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       job,
       finalizers.filter((f) => f !== FINALIZER),
     );
+    prechecks.delete(job.metadata.uid);
     return undefined;
   }
 
@@ -107,12 +109,16 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     if (!precheckDue(previous, fingerprint, now(), opts.precheckRetryMs) && previous)
       return { job, precheck: { ...previous, forGeneration: generation } };
 
-    // Shown while it runs: a precheck takes seconds (connection timeouts when something is wrong).
-    const showing = plan(
-      { job, pod, precheck: null, report: null, now: now() },
-      { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
-    );
-    job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
+    // New inputs show Prechecking while it runs (seconds; connection timeouts when something is
+    // wrong). A timed retry of the same inputs keeps showing the failure it is retrying.
+    const retry = previous?.fingerprint === fingerprint;
+    if (!retry) {
+      const showing = plan(
+        { job, pod, precheck: null, report: null, now: now() },
+        { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
+      );
+      job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
+    }
     const items = await opts.runPrecheck(job, apiSecretResolver(api, namespace));
     const precheck: StoredPrecheck = {
       items,
@@ -130,8 +136,10 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       },
       failed.length === 0 ? 'Precheck passed' : 'Precheck failed',
     );
+    // A retry that finds the same items says nothing new: no second set of Events.
+    const said = new Set(retry ? previous.items.map(itemText) : []);
     for (const item of items) {
-      if (item.result === 'Passed') continue;
+      if (item.result === 'Passed' || said.has(itemText(item))) continue;
       const reason = item.result === 'Failed' ? 'PrecheckFailed' : 'PrecheckWarning';
       await api.recordEvent(job, 'Warning', reason, `${item.name}: ${item.message}. Fix: ${item.fix ?? ''}`);
     }

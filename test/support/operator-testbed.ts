@@ -75,7 +75,10 @@ export interface SyncJobView {
     phase?: string;
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    precheck?: { items: { name: string; result: string; message: string; fix?: string }[] };
+    precheck?: {
+      checkedAt?: string;
+      items: { name: string; result: string; message: string; fix?: string }[];
+    };
     snapshot?: { tablesTotal: number; tablesDone: number; rows: number; done: boolean };
     position?: { file: string; position: number; gtid: string };
     lagSeconds?: number;

@@ -5,7 +5,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/cli-process.ts';
-import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
+import {
+  recordPhases,
+  startTestbed,
+  syncJobYaml,
+  type Testbed,
+  waitForPhase,
+} from '../../support/operator-testbed.ts';
 import { createTopic, deleteTopics, rootConnection, sourceSpec } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
@@ -215,6 +221,24 @@ describe('precheck failures under the operator', () => {
       await bed.kubectl(['delete', 'sj', job, '--wait=true', '--timeout=60s']);
     });
   }
+
+  it('retries a failed precheck quietly: no flapping phase, no repeated Events', async () => {
+    const job = uniqueName('pre');
+    const topic = uniqueName('pre-never');
+    const phases = await recordPhases(bed, job);
+    await bed.kubectl(['apply', '-f', '-'], syncJobYaml(job, spec(topic, {})));
+    const first = await waitForPhase(bed, job, 'PrecheckFailed');
+    const checkedAt = first.status?.precheck?.checkedAt;
+    // The operator of this file retries every 3 s; wait for two retries to have run.
+    await eventually(async () => {
+      const at = (await bed.getJob(job))?.status?.precheck?.checkedAt;
+      return at !== undefined && checkedAt !== undefined && Date.parse(at) - Date.parse(checkedAt) >= 5_000;
+    }, 'the precheck to be retried');
+    expect(await phases.stop()).toEqual(['Prechecking', 'PrecheckFailed']);
+    const failures = (await jobEvents(job)).filter((e) => e.reason === 'PrecheckFailed');
+    expect(failures).toHaveLength(1);
+    await bed.kubectl(['delete', 'sj', job, '--wait=true', '--timeout=60s']);
+  });
 
   it('warns about a table without a key and syncs it anyway', { timeout: 120_000 }, async () => {
     const job = uniqueName('pre');

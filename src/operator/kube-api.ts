@@ -27,10 +27,13 @@ export interface SyncJobObject {
 
 export interface OperatorApi {
   getJob(namespace: string, name: string): Promise<SyncJobObject | null>;
-  /** Replaces the status; fails with a retriable Conflict when the job changed since it was read. */
-  replaceStatus(job: SyncJobObject, status: Record<string, unknown>): Promise<void>;
-  /** Sets metadata.finalizers, guarded by the resourceVersion read. */
-  setFinalizers(job: SyncJobObject, finalizers: string[]): Promise<void>;
+  /**
+   * Replaces the status and returns the job as stored; fails with a retriable Conflict when the
+   * job changed since it was read.
+   */
+  replaceStatus(job: SyncJobObject, status: Record<string, unknown>): Promise<SyncJobObject>;
+  /** Sets metadata.finalizers, guarded by the resourceVersion read; returns the job as stored. */
+  setFinalizers(job: SyncJobObject, finalizers: string[]): Promise<SyncJobObject>;
   getPod(namespace: string, name: string): Promise<V1Pod | null>;
   createPod(pod: V1Pod): Promise<void>;
   deletePod(namespace: string, name: string): Promise<void>;
@@ -85,29 +88,35 @@ export function kubeOperatorApi(kc: KubeConfig, component = 'syncjob-operator'):
     getJob: (namespace, name) =>
       orNull(custom.getNamespacedCustomObject(ref(namespace, name)) as Promise<SyncJobObject>),
 
-    async replaceStatus(job, newStatus) {
+    replaceStatus(job, newStatus) {
       const body = { ...job, status: newStatus };
-      await custom
-        .replaceNamespacedCustomObjectStatus({ ...ref(job.metadata.namespace, job.metadata.name), body })
-        .catch((err: unknown) =>
-          conflict(err, `status of SyncJob ${job.metadata.namespace}/${job.metadata.name}`),
-        );
+      return (
+        custom.replaceNamespacedCustomObjectStatus({
+          ...ref(job.metadata.namespace, job.metadata.name),
+          body,
+        }) as Promise<SyncJobObject>
+      ).catch((err: unknown) =>
+        conflict(err, `status of SyncJob ${job.metadata.namespace}/${job.metadata.name}`),
+      );
     },
 
-    async setFinalizers(job, finalizers) {
+    setFinalizers(job, finalizers) {
       const patch = [
         { op: 'test', path: '/metadata/resourceVersion', value: job.metadata.resourceVersion },
         { op: 'add', path: '/metadata/finalizers', value: finalizers },
       ];
-      await custom
-        .patchNamespacedCustomObject(
-          { ...ref(job.metadata.namespace, job.metadata.name), body: patch },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      return (
+        (
+          custom.patchNamespacedCustomObject(
+            { ...ref(job.metadata.namespace, job.metadata.name), body: patch },
+            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+          ) as Promise<SyncJobObject>
         )
-        // A failed `test` op answers 422: the resourceVersion moved, as a 409 says.
-        .catch((err: unknown) =>
-          conflict(err, `finalizers of SyncJob ${job.metadata.namespace}/${job.metadata.name}`, [409, 422]),
-        );
+          // A failed `test` op answers 422: the resourceVersion moved, as a 409 says.
+          .catch((err: unknown) =>
+            conflict(err, `finalizers of SyncJob ${job.metadata.namespace}/${job.metadata.name}`, [409, 422]),
+          )
+      );
     },
 
     getPod: (namespace, name) => orNull(core.readNamespacedPod({ namespace, name })),

@@ -61,9 +61,8 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
   async function writeStatus(job: SyncJobObject, status: SyncJobStatus): Promise<SyncJobObject> {
     const next = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
     if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return job;
-    await api.replaceStatus(job, next);
     // The write moved the resourceVersion; later writes of this run need the new one.
-    return (await api.getJob(job.metadata.namespace, job.metadata.name)) ?? job;
+    return api.replaceStatus(job, next);
   }
 
   async function finalize(job: SyncJobObject, log: Logger): Promise<ReconcileResult> {
@@ -180,9 +179,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     if (job.metadata.deletionTimestamp) return finalize(job, log);
     const finalizers = job.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) {
-      await api.setFinalizers(job, [...finalizers, FINALIZER]);
-      job = await api.getJob(namespace, name);
-      if (job === null) return undefined;
+      job = await api.setFinalizers(job, [...finalizers, FINALIZER]);
     }
 
     const pod = await api.getPod(namespace, workerName(name));

@@ -2,10 +2,11 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import { type CliProcess, startCli } from '../../support/cli-process.ts';
-import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import { deleteTopics, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
+import { streamTypeMatrix } from '../../support/type-matrix-stream.ts';
 
 // `syncjob decode` as a user runs it: a separate process reading what a real worker wrote, one JSON
 // line per message.
@@ -44,26 +45,12 @@ describe('syncjob decode', () => {
 
   beforeAll(async () => {
     db = await rootConnection(env);
-    await db.query(`CREATE DATABASE ${database}`);
-    for (const c of cases) await db.query(`CREATE TABLE ${database}.${c.table} (${c.columns})`);
-    await createTopic(env, topic, 1);
-    const worker = await startWorker(
-      env,
-      testJob(env, uniqueName('job'), {
-        topic,
-        objects: [{ database, tables: cases.map((c) => ({ name: c.table })) }],
-      }),
-    );
-    try {
-      await db.query("SET SESSION sql_mode = '', time_zone = '+00:00'");
-      for (const c of cases) await db.query(`INSERT INTO ${database}.${c.table} VALUES ${c.rows.join(', ')}`);
+    await streamTypeMatrix(env, db, { database, topic }, async () => {
       await db.query(`UPDATE ${database}.integers SET biu = NULL WHERE id = 1`);
       await db.query(`DELETE FROM ${database}.charsets WHERE id = 1`);
       // Everything is in the topic before the CLI reads it.
       await readTopic(env.kafka.brokers, topic, rowCount + 2);
-    } finally {
-      await worker.stop();
-    }
+    });
   });
 
   afterAll(async () => {

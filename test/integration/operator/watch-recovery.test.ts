@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../support/cli-process.ts';
 import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
 import { sourceSpec } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';

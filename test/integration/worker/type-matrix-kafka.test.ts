@@ -2,10 +2,11 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
-import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import { deleteTopics, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { type Case, cases } from '../../support/type-matrix-cases.ts';
+import { streamTypeMatrix } from '../../support/type-matrix-stream.ts';
 
 // The type matrix along the whole product path: rows written to MariaDB, read from the binlog by a
 // real worker, encoded as DTS-Avro, sent to Kafka and decoded again must give exactly the DTS values
@@ -44,32 +45,16 @@ describe('the MySQL type matrix through a worker and Kafka', () => {
 
   beforeAll(async () => {
     db = await rootConnection(env);
-    await db.query(`CREATE DATABASE ${database}`);
-    for (const c of cases) {
-      await db.query(`CREATE TABLE ${database}.${c.table} (${c.columns})`);
-      const [rows] = await db.query<mysql.RowDataPacket[]>(
-        'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-        [database, c.table],
-      );
-      columnNames.set(
-        c.table,
-        rows.map((r) => r.name as string),
-      );
-    }
-    await createTopic(env, topic, 1);
-    const worker = await startWorker(
-      env,
-      testJob(env, uniqueName('job'), {
-        topic,
-        objects: [{ database, tables: cases.map((c) => ({ name: c.table })) }],
-      }),
-    );
-    try {
-      // Non-strict, so zero dates and the ENUM error value can be stored; UTC, so the TIMESTAMP
-      // literals are the instants of the fixture.
-      await db.query("SET SESSION sql_mode = '', time_zone = '+00:00'");
-      for (const c of cases) await db.query(`INSERT INTO ${database}.${c.table} VALUES ${c.rows.join(', ')}`);
+    await streamTypeMatrix(env, db, { database, topic }, async () => {
       for (const c of cases) {
+        const [rows] = await db.query<mysql.RowDataPacket[]>(
+          'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+          [database, c.table],
+        );
+        columnNames.set(
+          c.table,
+          rows.map((r) => r.name as string),
+        );
         const t = `${database}.${c.table}`;
         const saved = `${database}.saved_${c.table}`;
         const columns = columnNames.get(c.table)!.filter((name) => name !== 'id');
@@ -83,9 +68,7 @@ describe('the MySQL type matrix through a worker and Kafka', () => {
         await db.query(`DELETE FROM ${t} WHERE id = 2`);
       }
       records = (await readTopic(env.kafka.brokers, topic, expected.length)).map((m) => m.record);
-    } finally {
-      await worker.stop();
-    }
+    });
   });
 
   afterAll(async () => {

@@ -17,12 +17,13 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import mysqlCore from 'mysql2';
 import mysql from 'mysql2/promise';
+import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
 import { decodeRecord, encodeRecord } from '../src/format/dts-avro/codec.ts';
 import { rowRecord } from '../src/format/dts-avro/record.ts';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../src/log.ts';
 import { loadTableSchema } from '../src/source/mysql/load-table-schema.ts';
 import {
@@ -39,7 +40,6 @@ import { recordKeyFor } from '../src/worker/record-key.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
 import { createSecretResolver } from '../src/worker/secrets.ts';
 import { runWorker } from '../src/worker/worker.ts';
-import { testenvCoordinates } from './testenv.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -144,7 +144,7 @@ function findPid(needle: string): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const env = testenvCoordinates();
+  const env = testenvEnv(['mariadb', 'kafka']);
   const mysqlAt = { host: env.MYSQL_HOST!, port: Number(env.MYSQL_PORT) };
   const syncUser = { ...mysqlAt, user: env.MYSQL_SYNC_USER!, password: env.MYSQL_SYNC_PASSWORD! };
   const brokers = env.KAFKA_BROKERS!.split(',');

@@ -11,20 +11,20 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import ZongJi from '@vlasky/zongji';
-import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
+import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
 import { decodeRecord } from '../src/format/dts-avro/codec.ts';
 import { valueText } from '../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../src/format/dts-avro/values.ts';
+import { createKafkaClient } from '../src/kafka/client.ts';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../src/log.ts';
-import { createKafkaClient } from '../src/sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../src/sink/kafka/kafka-sink.ts';
 import { createWorkerMetrics } from '../src/worker/metrics.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
 import { createSecretResolver } from '../src/worker/secrets.ts';
 import { runWorker } from '../src/worker/worker.ts';
-import { testenvCoordinates } from './testenv.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,7 +37,7 @@ const ROWS = Number(flags.rows);
 const RATE = Number(flags.rate);
 const SECONDS = Number(flags.seconds);
 
-const env = testenvCoordinates();
+const env = testenvEnv(['mariadb', 'kafka']);
 const mysqlAt = { host: env.MYSQL_HOST!, port: Number(env.MYSQL_PORT) };
 const brokers = env.KAFKA_BROKERS!.split(',');
 const suffix = randomBytes(3).toString('hex');
@@ -187,6 +187,7 @@ async function sinkCeiling(rows: number, recordBytes: number) {
   const topic = `bench-sink-${suffix}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   const sink = createKafkaSink({
+    brokers,
     kafka: createKafkaClient({
       brokers,
       clientId: 'bench-sink',

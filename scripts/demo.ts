@@ -6,20 +6,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { parse } from 'yaml';
-import { dropKafkajsTimeoutWarning } from '../src/cli/quiet-warnings.ts';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
+import { testenvEnv } from './lib/testenv-env.ts';
 
-dropKafkajsTimeoutWarning();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = Date.now();
-const env = Object.fromEntries(
-  execFileSync('bash', [path.join(root, 'scripts/testenv.sh'), 'env'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-) as Record<string, string>;
+const env = testenvEnv();
 const kubeconfig = env.KUBECONFIG ?? '';
 const kubectlBin = path.join(env.SYNCJOB_KUBE_BIN ?? '', 'kubectl');
 const runDir = path.join(path.dirname(path.dirname(kubeconfig)), 'demo');

@@ -34,7 +34,14 @@ case "$cmd" in
   install) for s in "${fns[@]}"; do "${s}_install"; done ;;
   down) for s in "${fns[@]}"; do "${s}_down"; done ;;
   status) for s in "${fns[@]}"; do "${s}_status"; done ;;
-  env) for s in "${fns[@]}"; do "${s}_env"; done ;;
+  # `eval "$(scripts/testenv.sh env)"` exports every coordinate and puts kubectl, helm and the
+  # Kafka CLI wrappers (kafka-topics, kafka-configs, kafka-console-consumer, ...) on PATH.
+  env)
+    { for s in "${fns[@]}"; do "${s}_env"; done; } | while IFS= read -r line; do
+      [ -n "$line" ] && printf "export %s=%s\n" "${line%%=*}" "$(shell_quote "${line#*=}")"
+    done
+    printf 'export PATH=%s:"$PATH"\n' "$(shell_quote "$TOOLS_BIN:$KUBE_BIN")"
+    ;;
   logs) for s in "${fns[@]}"; do "${s}_logs"; done ;;
   *) die "$usage" ;;
 esac

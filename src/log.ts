@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -19,11 +19,15 @@ const REDACT = [
 ];
 
 /** The root logger; every module receives a child of it, never imports one. */
-export function createRootLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createRootLogger(
+  opts: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const options = {
     name: opts.name ?? 'syncjob',
     level: opts.level ?? process.env.SYNCJOB_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT, censor: '[redacted]' },
     base: undefined,
-  });
+  };
+  // stdout unless told otherwise (tests keep a tail to print when they fail).
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

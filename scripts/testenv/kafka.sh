@@ -95,8 +95,47 @@ kafka_ready() {
     && kafka_ports_open
 }
 
+# The standard Kafka CLI names for this broker's tools, as the bin/*.sh scripts of a Kafka
+# distribution would run them (warnings only, on stderr), so docs and fix messages can say
+# `kafka-topics --bootstrap-server ... --create ...` and mean a command that runs here.
+kafka_wrappers() {
+  mkdir -p "$TOOLS_BIN"
+  cat >"$KAFKA_DIR/tools-log4j2.properties" <<'L4J'
+status = warn
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+L4J
+  printf '%s\n' 'log4j.rootLogger=WARN, stderr' 'log4j.appender.stderr=org.apache.log4j.ConsoleAppender' \
+    'log4j.appender.stderr.Target=System.err' 'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout' \
+    'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n' >"$KAFKA_DIR/tools-log4j.properties"
+  local java name class
+  java=$(command -v java)
+  [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] && java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
+  for name in kafka-topics:org.apache.kafka.tools.TopicCommand kafka-configs:kafka.admin.ConfigCommand \
+    kafka-console-consumer:org.apache.kafka.tools.consumer.ConsoleConsumer \
+    kafka-console-producer:org.apache.kafka.tools.ConsoleProducer \
+    kafka-consumer-groups:org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    kafka-get-offsets:org.apache.kafka.tools.GetOffsetShell; do
+    class=${name#*:}; name=${name%%:*}
+    cat >"$TOOLS_BIN/$name" <<SH
+#!/usr/bin/env bash
+# $name of the test broker (Kafka $KAFKA_VERSION), written by scripts/testenv.sh.
+exec "$java" -Xmx256m -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \\
+  -Dlog4j.configuration="file:$KAFKA_DIR/tools-log4j.properties" $class "\$@"
+SH
+    chmod +x "$TOOLS_BIN/$name"
+  done
+}
+
 kafka_up() {
   kafka_install
+  mkdir -p "$KAFKA_DIR"
+  kafka_wrappers
   mkdir -p "$KAFKA_DIR"
   if pid_alive "$KAFKA_DIR/kafka.pid"; then
     local running; running=$(cat "$KAFKA_DIR/version" 2>/dev/null || echo unknown)

@@ -24,7 +24,13 @@ ETCD_PEER_PORT="${SYNCJOB_ETCD_PEER_PORT:-12380}"
 APISERVER_PORT="${SYNCJOB_APISERVER_PORT:-16443}"
 K8S_VERSION="${SYNCJOB_K8S_VERSION:-v1.33.13}"
 
+# Command-line tools of the running services (the Kafka CLI wrappers), put on PATH by `env`.
+TOOLS_BIN="$STATE/bin"
+
 mkdir -p "$CACHE" "$STATE"
+
+# A value in single quotes, safe to eval (an embedded ' becomes '\'').
+shell_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 # Progress goes to stderr so `testenv env` output stays machine-readable.
 step() { printf '[testenv %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.ts';
 
@@ -18,4 +19,22 @@ export function positiveInt(value: string | undefined, flag: string): number | u
   if (!Number.isInteger(n) || n <= 0)
     throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** The text of the manifest named by -f; a file that cannot be read is a usage error naming it. */
+export async function readManifestFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
+    throw new ConfigError(`cannot read the SyncJob manifest ${file}: ${why} (give its path with -f)`);
+  }
 }

@@ -1,19 +1,23 @@
 // `syncjob decode`: prints the DTS-Avro records of a topic as JSON lines, one per Kafka message,
-// with every field's before/after value as the text a DTS consumer shows.
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+// with every field's before/after value as the text a DTS consumer shows. Messages that are not
+// DTS-Avro (another producer's, a job's offsets) are skipped and counted, never fatal.
 import { decodeRecord } from '../format/dts-avro/codec.ts';
 import { renderRecord } from '../format/dts-avro/render.ts';
+import { Kafka, logLevel } from '../kafka/kafkajs.ts';
+import { scanTopic } from '../kafka/topic-scan.ts';
 import { parseFlags, positiveInt } from './args.ts';
 
-const USAGE = `usage: syncjob decode --brokers HOST:PORT[,HOST:PORT] --topic TOPIC [--from-beginning] [--max N] [--idle-seconds S]
-  --from-beginning   read the topic from its start (default: only new messages)
-  --max N            stop after N messages
+const USAGE = `usage: syncjob decode --brokers HOST:PORT[,HOST:PORT] --topic TOPIC [--from-beginning [--follow]] [--max N] [--idle-seconds S]
+  --from-beginning   read the topic from its start, up to its end as it is now, then stop
+  --follow           with --from-beginning: keep reading new messages after the end
+                     (without --from-beginning decode always follows: only new messages)
+  --max N            stop after N records
   --idle-seconds S   stop after S seconds without a message`;
 
 export async function decodeCommand(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const flags = parseFlags(
     argv,
@@ -21,13 +25,14 @@ export async function decodeCommand(
       brokers: { type: 'string' },
       topic: { type: 'string' },
       'from-beginning': { type: 'boolean', default: false },
+      follow: { type: 'boolean', default: false },
       max: { type: 'string' },
       'idle-seconds': { type: 'string' },
     },
     USAGE,
   );
   if (!flags.brokers || !flags.topic) {
-    process.stderr.write(`--brokers and --topic are required\n\n${USAGE}\n`);
+    err.write(`--brokers and --topic are required\n\n${USAGE}\n`);
     return 2;
   }
   const max = positiveInt(flags.max, '--max');
@@ -35,54 +40,61 @@ export async function decodeCommand(
   const kafka = new Kafka({
     clientId: 'syncjob-decode',
     brokers: flags.brokers.split(','),
-    logLevel: logLevel.ERROR,
+    logLevel: logLevel.NOTHING,
   });
-  // A throwaway group that never commits: decoding is read-only for the topic's real consumers.
-  const consumer = kafka.consumer({
-    groupId: `syncjob-decode-${randomBytes(6).toString('hex')}`,
-    readUncommitted: false,
-  });
-  await consumer.connect();
-  let count = 0;
+
+  const stop = new AbortController();
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    if (idleSeconds === undefined) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => stop.abort(), idleSeconds * 1000);
+  };
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  armIdle();
+
+  let printed = 0;
+  let skipped = 0;
+  let firstSkipped = '';
   try {
-    await consumer.subscribe({ topic: flags.topic, fromBeginning: flags['from-beginning'] });
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout | undefined;
-      const armIdle = () => {
-        if (idleSeconds === undefined) return;
-        clearTimeout(idle);
-        idle = setTimeout(resolve, idleSeconds * 1000);
-      };
-      armIdle();
-      const stop = () => {
-        clearTimeout(idle);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            if (max !== undefined && count >= max) return;
-            armIdle();
-            const line = message.value
-              ? {
-                  partition,
-                  offset: message.offset,
-                  key: message.key?.toString() ?? null,
-                  ...renderRecord(decodeRecord(message.value)),
-                }
-              : { partition, offset: message.offset, tombstone: true };
-            out.write(`${JSON.stringify(line)}\n`);
-            count++;
-            if (max !== undefined && count >= max) stop();
-          },
-        })
-        .catch(reject);
+    await scanTopic({
+      kafka,
+      topic: flags.topic,
+      fromBeginning: flags['from-beginning'],
+      untilEnd: flags['from-beginning'] && !flags.follow,
+      signal: stop.signal,
+      onMessage(partition, message) {
+        armIdle();
+        let line: object;
+        if (message.value === null) {
+          line = { partition, offset: message.offset, tombstone: true };
+        } else {
+          try {
+            line = {
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              ...renderRecord(decodeRecord(message.value)),
+            };
+          } catch {
+            if (skipped++ === 0) firstSkipped = `partition ${partition} offset ${message.offset}`;
+            return true;
+          }
+        }
+        out.write(`${JSON.stringify(line)}\n`);
+        printed++;
+        return max === undefined || printed < max;
+      },
     });
   } finally {
-    await consumer.disconnect();
+    clearTimeout(idle);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (skipped > 0) {
+    err.write(`skipped ${skipped} messages that are not DTS-Avro records (the first at ${firstSkipped})\n`);
   }
   return 0;
 }

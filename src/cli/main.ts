@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, SyncError } from '../errors.ts';
 import { decodeCommand } from './decode.ts';
 import { operatorCommand } from './operator.ts';
 import { precheckCommand } from './precheck.ts';
-import { dropKafkajsTimeoutWarning } from './quiet-warnings.ts';
 import { runCommand } from './run.ts';
 
 // The one binary. `worker` is what the worker pod runs: the same code as `run`, named for its role.
@@ -58,10 +57,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(err as Error).message}\n`);
       return 2;
     }
-    throw err;
+    // Anything else (a broker that does not answer, say) as one line; the stack only when asked.
+    const fix = err instanceof SyncError && err.fix ? ` (fix: ${err.fix})` : '';
+    process.stderr.write(`syncjob ${name}: ${(err as Error).message ?? String(err)}${fix}\n`);
+    if (process.env.SYNCJOB_LOG_LEVEL === 'debug') process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
   }
 }
-
-dropKafkajsTimeoutWarning();
 
 process.exitCode = await main(process.argv.slice(2));

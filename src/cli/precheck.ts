@@ -1,12 +1,11 @@
 // `syncjob precheck -f job.yaml`: the checks the operator runs before starting a job, from a
 // terminal. Exit 0 when no item Failed (Warnings included), 1 otherwise.
-import { readFile } from 'node:fs/promises';
 import { parseSyncJobManifest } from '../api/v1alpha1/manifest.ts';
 import { createRootLogger } from '../log.ts';
 import { precheckFailed, runPrecheck } from '../precheck/run-precheck.ts';
 import type { PrecheckItem } from '../precheck/types.ts';
 import { createSecretResolver, DEFAULT_SECRETS_DIR } from '../worker/secrets.ts';
-import { parseFlags } from './args.ts';
+import { parseFlags, readManifestFile } from './args.ts';
 
 const USAGE = `usage: syncjob precheck -f JOB.yaml [--secrets-dir DIR] [--json]
   -f, --file         the SyncJob manifest
@@ -39,7 +38,7 @@ export async function precheckCommand(argv: string[]): Promise<number> {
     process.stderr.write(`-f is required\n\n${USAGE}\n`);
     return 2;
   }
-  const job = parseSyncJobManifest(await readFile(flags.file, 'utf8'));
+  const job = parseSyncJobManifest(await readManifestFile(flags.file));
   // The logger writes to stdout; the items already carry everything that went wrong, so it stays
   // quiet unless asked for (and always with --json, whose output must parse).
   const log = createRootLogger({

@@ -1,5 +1,4 @@
 // `syncjob run -f job.yaml`: runs one job in the foreground, the same code the worker pod runs.
-import { readFile } from 'node:fs/promises';
 import { parseSyncJobManifest } from '../api/v1alpha1/manifest.ts';
 import { SyncError } from '../errors.ts';
 import { createRootLogger } from '../log.ts';
@@ -8,7 +7,7 @@ import { createWorkerMetrics } from '../worker/metrics.ts';
 import { createWorkerReport } from '../worker/report.ts';
 import { createSecretResolver, DEFAULT_SECRETS_DIR } from '../worker/secrets.ts';
 import { runWorker } from '../worker/worker.ts';
-import { parseFlags, positiveInt } from './args.ts';
+import { parseFlags, positiveInt, readManifestFile } from './args.ts';
 
 const USAGE = `usage: syncjob run -f JOB.yaml [--metrics-port N] [--secrets-dir DIR]
   -f, --file         the SyncJob manifest
@@ -31,7 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`-f is required\n\n${USAGE}\n`);
     return 2;
   }
-  const job = parseSyncJobManifest(await readFile(flags.file, 'utf8'));
+  const job = parseSyncJobManifest(await readManifestFile(flags.file));
   const log = createRootLogger().child({
     syncJob: `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`,
   });

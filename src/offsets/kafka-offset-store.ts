@@ -3,7 +3,7 @@
 // (and nothing a fenced worker left open) has been seen once the probe arrives. Reading "to the end"
 // instead is unreliable because transaction markers take offsets no consumer ever receives.
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../kafka/kafkajs.ts';
 import type { Logger } from '../log.ts';
 import type { RecordSink } from '../sink/record-sink.ts';
 import { decodeJobOffset, type JobOffset } from './job-offset.ts';

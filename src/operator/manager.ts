@@ -3,10 +3,10 @@
 // (as controller-runtime does): a replica that cannot renew may already have a successor.
 import { createServer, type Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { deleteJobOffset } from '../offsets/kafka-offset-store.ts';
 import { runPrecheck } from '../precheck/run-precheck.ts';
-import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { kafkaConnection } from '../worker/connections.ts';
 import { jobKey } from '../worker/worker.ts';
 import { kubeOperatorApi } from './kube-api.ts';

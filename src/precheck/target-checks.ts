@@ -1,9 +1,10 @@
 // The target half of the precheck: the job's Kafka settings and secrets, one admin client.
-import type { Admin, Kafka } from 'kafkajs';
+
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { createKafkaClient } from '../kafka/client.ts';
+import type { Admin, Kafka } from '../kafka/kafkajs.ts';
 import type { Logger } from '../log.ts';
 import { hasStoredOffset } from '../offsets/kafka-offset-store.ts';
-import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { kafkaConnection } from '../worker/connections.ts';
 import { planRouting } from '../worker/routing.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
@@ -105,7 +106,7 @@ export async function checkTarget(
   );
   try {
     const wanted = planRouting(job.spec.objects, target.topic).topics;
-    const topicItem = decideTopics(wanted, existing);
+    const topicItem = decideTopics(wanted, existing, job.spec.target.brokers);
     items.push(topicItem);
     const present = wanted.filter((t) => existing.includes(t));
     if (present.length === 0) return items;
@@ -125,7 +126,7 @@ export async function checkTarget(
       holding && (await hasStoredOffset(client, job.spec.offsets.topic, Buffer.from(jobKey(job))));
     items.push(
       decideExistingData(job.spec.conflictMode, watermarks, ownRecords),
-      decideMessageSize(await topicLimits(admin, present)),
+      decideMessageSize(await topicLimits(admin, present), job.spec.target.brokers),
     );
   } finally {
     await admin.disconnect().catch(() => undefined);

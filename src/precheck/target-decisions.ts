@@ -1,4 +1,5 @@
 // Pure decisions on what the Kafka cluster reported; the requests are in target-checks.ts.
+import { createTopicCommand, raiseMaxMessageBytesCommand } from '../kafka/cli-commands.ts';
 import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
 
 export interface PartitionWatermarks {
@@ -13,16 +14,19 @@ export interface PartitionWatermarks {
  */
 export const MESSAGE_SIZE_BOUND = 1024 * 1024;
 
-export function decideTopics(wanted: readonly string[], existing: readonly string[]): PrecheckItem {
+/** Names only the job's own topics: the cluster's other topics may be other tenants'. */
+export function decideTopics(
+  wanted: readonly string[],
+  existing: readonly string[],
+  brokers: readonly string[],
+): PrecheckItem {
   const name = 'target.topic';
   const missing = wanted.filter((t) => !existing.includes(t));
   if (missing.length === 0) return passed(name, `topic ${listNames(wanted)} exists`);
-  // Internal topics (__consumer_offsets, __transaction_state) are never a sync target.
-  const visible = existing.filter((t) => !t.startsWith('__')).sort();
   return failed(
     name,
-    `topic ${listNames(missing)} does not exist; existing topics: ${visible.length > 0 ? listNames(visible, 50) : 'none'}`,
-    'create the topic (the job never creates it) or fix target.topic / the table topic in the SyncJob',
+    `topic ${listNames(missing)} does not exist`,
+    `create it (the job never creates topics): ${missing.map((t) => createTopicCommand(brokers, t)).join('; ')}; or fix target.topic / the table topic in the SyncJob`,
   );
 }
 
@@ -50,14 +54,17 @@ export function decideExistingData(
   );
 }
 
-export function decideMessageSize(limits: ReadonlyMap<string, number | undefined>): PrecheckItem {
+export function decideMessageSize(
+  limits: ReadonlyMap<string, number | undefined>,
+  brokers: readonly string[],
+): PrecheckItem {
   const name = 'target.messageSize';
   const small = [...limits].filter(([, bytes]) => bytes !== undefined && bytes < MESSAGE_SIZE_BOUND);
   if (small.length > 0)
     return warning(
       name,
       `max.message.bytes is below ${MESSAGE_SIZE_BOUND} bytes: ${listNames(small.map(([t, b]) => `${t} (${b})`))}; a record larger than that stops the job`,
-      `raise it: kafka-configs --alter --entity-type topics --entity-name <topic> --add-config max.message.bytes=${MESSAGE_SIZE_BOUND * 10} (and the brokers' message.max.bytes), or exclude the large tables`,
+      `raise it: ${small.map(([t]) => raiseMaxMessageBytesCommand(brokers, t, MESSAGE_SIZE_BOUND * 10)).join('; ')} (and the brokers' message.max.bytes), or exclude the large tables`,
     );
   const shown = [...limits].map(([t, b]) => `${t} (${b ?? 'not reported'})`);
   return passed(name, `max.message.bytes: ${listNames(shown)}`);

@@ -1,7 +1,7 @@
 // A job's connection settings with its secret references resolved. The values live only in these
 // objects, handed to the clients; nothing here is logged.
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
-import type { KafkaClientOptions } from '../sink/kafka/kafka-client.ts';
+import type { KafkaClientOptions } from '../kafka/client.ts';
 import type { SecretResolver } from './secrets.ts';
 
 export interface MysqlConnectionOptions {

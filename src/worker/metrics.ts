@@ -12,6 +12,8 @@ export interface WorkerMetrics {
   readerPaused: Gauge;
   readerPauses: Counter;
   sendDuration: Histogram;
+  kafkaClientErrors: Counter<'error'>;
+  streamRestarts: Counter;
   commitToAckSeconds: Histogram;
   initRows: Counter;
   initTablesDone: Gauge;
@@ -70,6 +72,17 @@ export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
       name: 'syncjob_sink_send_seconds',
       help: 'Duration of one acknowledged batch send to Kafka',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    kafkaClientErrors: new Counter({
+      name: 'syncjob_kafka_client_errors_total',
+      help: 'Failures the Kafka client met and retried on its own, by Kafka error name (CONCURRENT_TRANSACTIONS, CONNECTION, ...)',
+      labelNames: ['error'],
+      registers,
+    }),
+    streamRestarts: new Counter({
+      name: 'syncjob_stream_restarts_total',
+      help: 'Times the stream failed with a retriable error and started over from the stored offset',
       registers,
     }),
     initRows: new Counter({

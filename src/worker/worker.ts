@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { isRetriable } from '../errors.ts';
+import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
 import { ensureOffsetsTopic, loadJobOffset } from '../offsets/kafka-offset-store.ts';
-import { createKafkaClient } from '../sink/kafka/kafka-client.ts';
 import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
 import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
@@ -39,6 +39,8 @@ const QUEUE_BYTES = 16 * 1024 * 1024;
 const BATCH_MAX_RECORDS = 10_000;
 // Under Kafka's default message.max.bytes (1 MiB), which bounds one partition's record batch.
 const BATCH_MAX_BYTES = 900 * 1024;
+// Consecutive retriable failures (a few seconds of backoff) after which a retry is worth a warning.
+const PERSISTENT_FAILURES = 3;
 
 /** The job's identity in Kafka: offsets key and transactional id. Namespace/name, so a re-created
  * SyncJob of the same name resumes (offsets.onDelete: keep) and fences any old worker. */
@@ -67,7 +69,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     } catch (err) {
       if (!isRetriable(err)) throw err;
       const delay = backoffDelay(attempt);
-      log.warn({ err, retryInMs: delay }, 'Stream failed; retrying from the stored offset');
+      opts.metrics.streamRestarts.inc();
+      // A cut connection is retried and usually heals at once: a warning only when it persists.
+      const level = attempt >= PERSISTENT_FAILURES ? 'warn' : 'info';
+      log[level]({ err, attempt, retryInMs: delay }, 'Stream failed; retrying from the stored offset');
       await sleep(delay, opts.signal);
     }
   }
@@ -112,10 +117,12 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   const { job, logger: log, metrics } = opts;
   const { source, target } = job.spec;
   const connection = await mysqlConnection(job, opts.resolveSecret);
+  const kafkaOptions = await kafkaConnection(job, opts.resolveSecret);
   const kafka = createKafkaClient({
-    ...(await kafkaConnection(job, opts.resolveSecret)),
+    ...kafkaOptions,
     clientId: `syncjob-${job.metadata.name}`,
     logger: log.child({ component: 'kafka' }),
+    onClientError: (error) => metrics.kafkaClientErrors.inc({ error }),
   });
   const exactlyOnce = transactional(job);
   const key = jobKey(job);
@@ -124,6 +131,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   const control = await mysql.createConnection({ ...connection, timezone: 'Z', dateStrings: true });
   const sink = createKafkaSink({
     kafka,
+    brokers: kafkaOptions.brokers,
     acks: target.acks,
     compression: target.compression,
     idempotent: target.version !== '0.10' && target.acks === 'all',

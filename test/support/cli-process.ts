@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createTail, showOnFailure } from './failure-output.ts';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 export interface CliProcess {
   child: ChildProcess;
-  /** Everything the process wrote so far (stdout and stderr). */
+  /** What the process wrote so far (stdout and stderr), its last 256 KiB. */
   output(): string;
   /** What it wrote to stdout alone (stderr may carry warnings). */
   stdout(): string;
@@ -17,26 +18,31 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `syncjob <args>` with the same Node as the tests, as a separate process. */
+/**
+ * Runs `syncjob <args>` with the same Node as the tests, as a separate process. Its output is
+ * printed only if a test of the file fails.
+ */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(process.execPath, [main, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
+  const out = createTail(256 * 1024);
+  showOnFailure(`syncjob ${args.join(' ')} (pid ${child.pid})`, out.text);
+  // Kept whole: the commands whose stdout a test parses print what the test bounds.
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
+    out.write(d.toString());
     stdout += d.toString();
   });
   child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
+    out.write(d.toString());
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     exited,
-    output: () => out,
+    output: out.text,
     stdout: () => stdout,
     peakRssMiB() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

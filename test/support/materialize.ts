@@ -17,19 +17,20 @@ function rowOf(rec: DtsRecord, images: DtsRecord['afterImages']): Row {
   return row;
 }
 
+export type Tables = Map<string, Map<string, Row>>;
+
 /**
- * Tables as `objectName → (key text → row)`. The key is the text of `keyColumns`, which the
- * test names (the oracle must not trust the record key it checks).
+ * Applies records one at a time, as a consumer materializing by key does: `apply` each message of
+ * a partition in offset order. Keeps only the tables (`objectName → (key text → row)`), never the
+ * records. The key is the text of `keyColumns`, which the test names (the oracle must not trust
+ * the record key it checks).
  */
-export function materialize(
-  messages: TopicMessage[],
-  keyColumns: Record<string, string[]>,
-): Map<string, Map<string, Row>> {
-  const tables = new Map<string, Map<string, Row>>();
-  const partitions = [...new Set(messages.map((m) => m.partition))];
-  for (const p of partitions) {
-    for (const { record: rec } of inPartition(messages, p)) {
-      if (rec.operation === 'DDL' || rec.objectName === null) continue;
+export function createMaterializer(keyColumns: Record<string, string[]>) {
+  const tables: Tables = new Map();
+  return {
+    tables,
+    apply({ record: rec }: TopicMessage) {
+      if (rec.operation === 'DDL' || rec.objectName === null) return;
       const cols = keyColumns[rec.objectName];
       if (!cols) throw new Error(`no key columns given for ${rec.objectName}`);
       let table = tables.get(rec.objectName);
@@ -48,9 +49,16 @@ export function materialize(
       } else if (rec.operation === 'DELETE') {
         table.delete(keyOf(rowOf(rec, rec.beforeImages)));
       }
-    }
-  }
-  return tables;
+    },
+  };
+}
+
+/** The tables that `messages` (any order across partitions) materialize to. */
+export function materialize(messages: TopicMessage[], keyColumns: Record<string, string[]>): Tables {
+  const m = createMaterializer(keyColumns);
+  for (const p of new Set(messages.map((x) => x.partition)))
+    for (const x of inPartition(messages, p)) m.apply(x);
+  return m.tables;
 }
 
 /** Rows sorted by their key text, for comparison with a sorted SELECT. */

@@ -12,6 +12,7 @@ import { CRD_NAME, PLURAL } from '../../src/api/v1alpha1/crd.ts';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { startPodRunner } from '../kubelet/pod-runner.ts';
 import { type CliProcess, eventually, startCli } from './cli-process.ts';
+import { createTail, showDirOnFailure, showOnFailure } from './failure-output.ts';
 import { SYNC_SECRET } from './sync-job.ts';
 import type { TestEnv } from './testenv.ts';
 import { uniqueName } from './testenv.ts';
@@ -136,7 +137,16 @@ export async function startTestbed(env: TestEnv): Promise<Testbed> {
   const imageDir = buildImageDir();
   const logDir = path.join(tmpdir(), `syncjob-pods-${namespace}`);
   if (!existsSync(logDir)) mkdirSync(logDir, { recursive: true });
-  const runner = await startPodRunner({ kubeConfig: kc, namespace, imageRoot: imageDir, logDir });
+  const runnerLog = createTail();
+  showOnFailure(`kubelet stand-in (${namespace})`, runnerLog.text);
+  showDirOnFailure(`worker pod logs (${logDir})`, logDir);
+  const runner = await startPodRunner({
+    kubeConfig: kc,
+    namespace,
+    imageRoot: imageDir,
+    logDir,
+    logger: (line) => runnerLog.write(`${line}\n`),
+  });
   const operators: CliProcess[] = [];
 
   const getJob = async (name: string) =>

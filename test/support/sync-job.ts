@@ -1,12 +1,12 @@
-import { type Admin, Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
 import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
-import { createRootLogger } from '../../src/log.ts';
+import { type Admin, Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import { createWorkerMetrics } from '../../src/worker/metrics.ts';
 import { createWorkerReport, type WorkerReport } from '../../src/worker/report.ts';
 import { createSecretResolver, secretEnvName } from '../../src/worker/secrets.ts';
 import { runWorker } from '../../src/worker/worker.ts';
+import { testLogger } from './test-logger.ts';
 import type { TestEnv } from './testenv.ts';
 
 export const SYNC_SECRET = { name: 'mariadb-sync', key: 'password' };
@@ -57,6 +57,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
     readyResolve = resolve;
   });
   const report = createWorkerReport();
+  const logger = testLogger(`worker ${job.metadata.name} (in the test process)`);
   const done = runWorker({
     job,
     resolveSecret: createSecretResolver({
@@ -65,7 +66,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
     }),
     metrics: createWorkerMetrics({ job: job.metadata.name }),
     report,
-    logger: createRootLogger({ level: process.env.SYNCJOB_TEST_LOG_LEVEL ?? 'warn' }),
+    logger,
     signal: abort.signal,
     onStreaming: (streaming) => streaming && readyResolve(),
   });

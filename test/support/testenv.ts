@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
 export interface TestEnv {
@@ -88,4 +90,31 @@ export function testEnv(): TestEnv {
 /** A name no other test run uses, valid as a database, topic or Kubernetes name. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+const testenvScript = fileURLToPath(new URL('../../scripts/testenv.sh', import.meta.url));
+
+/**
+ * Runs `command` in bash after `eval "$(scripts/testenv.sh env)"`, exactly as README tells a user
+ * to set up a shell; returns stdout, rejects with stderr on a non-zero exit.
+ */
+export function inTestenvShell(command: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'bash',
+      ['-c', `set -euo pipefail; eval "$(${testenvScript} env)"; ${command}`],
+      // A plain login shell's environment, plus the SYNCJOB_* settings testenv.sh reads (ports).
+      {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SYNCJOB_'))),
+          HOME: process.env.HOME,
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+        },
+      },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
 }

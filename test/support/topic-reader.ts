@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { decodeRecord } from '../../src/format/dts-avro/codec.ts';
 import type { DtsRecord } from '../../src/format/dts-avro/schema.ts';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
+import { scanTopic } from '../../src/kafka/topic-scan.ts';
 
 export interface TopicMessage {
   partition: number;
@@ -10,81 +10,68 @@ export interface TopicMessage {
   record: DtsRecord;
 }
 
-/** Reads a topic from the beginning (read_committed) until `count` messages arrived. */
-export function readTopic(
+/**
+ * Hands every message of a topic (read_committed, from the beginning) to `each`, decoded, without
+ * keeping them: up to the topic's end as it is when called, or, with `count`, until that many
+ * arrived (failing after `timeoutMs`). Returns how many were read.
+ */
+export async function foldTopic(
+  brokers: string[],
+  topic: string,
+  each: (m: TopicMessage) => void,
+  until: { count?: number; timeoutMs?: number } = {},
+): Promise<number> {
+  const timeoutMs = until.timeoutMs ?? 120_000;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  let read = 0;
+  try {
+    const end = await scanTopic({
+      kafka: new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING }),
+      topic,
+      fromBeginning: true,
+      untilEnd: until.count === undefined,
+      signal: deadline.signal,
+      onMessage(partition, m) {
+        each({
+          partition,
+          offset: m.offset,
+          key: m.key?.toString() ?? null,
+          record: decodeRecord(m.value!),
+        });
+        read++;
+        return until.count === undefined || read < until.count;
+      },
+    });
+    if (end === 'aborted') {
+      const wanted = until.count === undefined ? 'its end' : `${until.count} messages`;
+      throw new Error(`read ${read} messages of ${topic} in ${timeoutMs} ms, not ${wanted}`);
+    }
+    return read;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The first `count` messages of a topic, waiting up to `timeoutMs` for them to arrive. */
+export async function readTopic(
   brokers: string[],
   topic: string,
   count: number,
   timeoutMs = 30_000,
 ): Promise<TopicMessage[]> {
-  return read(brokers, topic, { count, timeoutMs });
+  const messages: TopicMessage[] = [];
+  await foldTopic(brokers, topic, (m) => messages.push(m), { count, timeoutMs });
+  return messages;
 }
 
 /**
- * Reads a whole topic (read_committed) until no message arrived for `idleMs`. Only meaningful once
- * nothing more is being written, which the caller establishes first.
+ * Every message of a topic up to its end as it is now. Keeps them all: for topics whose size the
+ * test bounds; large ones are folded (foldTopic) instead.
  */
-export function readAll(brokers: string[], topic: string, idleMs = 3000): Promise<TopicMessage[]> {
-  return read(brokers, topic, { count: Number.POSITIVE_INFINITY, idleMs, timeoutMs: 120_000 });
-}
-
-async function read(
-  brokers: string[],
-  topic: string,
-  until: { count: number; idleMs?: number; timeoutMs: number },
-): Promise<TopicMessage[]> {
-  const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({
-    groupId: `test-reader-${randomBytes(4).toString('hex')}`,
-    readUncommitted: false,
-  });
+export async function readAll(brokers: string[], topic: string): Promise<TopicMessage[]> {
   const messages: TopicMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        clearTimeout(idle);
-        resolve();
-      };
-      const armIdle = () => {
-        if (until.idleMs === undefined) return;
-        clearTimeout(idle);
-        idle = setTimeout(done, until.idleMs);
-      };
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `only ${messages.length} of ${until.count} messages arrived on ${topic} in ${until.timeoutMs} ms`,
-            ),
-          ),
-        until.timeoutMs,
-      );
-      armIdle();
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              messages.push({
-                partition: batch.partition,
-                offset: m.offset,
-                key: m.key?.toString() ?? null,
-                record: decodeRecord(m.value!),
-              });
-            }
-            if (messages.length >= until.count) done();
-            else armIdle();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  await foldTopic(brokers, topic, (m) => messages.push(m));
   return messages;
 }
 

@@ -1,16 +1,9 @@
 // Which Kafka failures no retry can fix, named with the way out. Everything else (leader moves,
 // timeouts, a broker restart) stays retriable.
 import { SyncError } from '../../errors.ts';
+import { raiseMaxMessageBytesCommand } from '../../kafka/cli-commands.ts';
 
 const TERMINAL: Record<string, { reason: string; fix: string }> = {
-  MESSAGE_TOO_LARGE: {
-    reason: 'RecordTooLarge',
-    fix: "raise the topic's max.message.bytes (and the broker's message.max.bytes), or exclude the large columns' table",
-  },
-  RECORD_LIST_TOO_LARGE: {
-    reason: 'RecordTooLarge',
-    fix: "raise the topic's max.message.bytes (and the broker's message.max.bytes)",
-  },
   TOPIC_AUTHORIZATION_FAILED: {
     reason: 'TopicNotAuthorized',
     fix: 'grant the SASL user WRITE and DESCRIBE on the topic',
@@ -38,10 +31,35 @@ const TERMINAL: Record<string, { reason: string; fix: string }> = {
   },
 };
 
-export function classifySendError(err: unknown): unknown {
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** What a failed send carried, for a fix that names the topic and a size that fits. */
+export interface SendContext {
+  brokers: readonly string[];
+  /** The topic of the largest record of the batch, and that record's size in bytes. */
+  largest: { topic: string; bytes: number } | null;
+}
+
+const MIB = 1024 * 1024;
+
+export function classifySendError(err: unknown, context: SendContext): unknown {
   const auth = authenticationFailure(err);
   if (auth) return auth;
   const type = (err as { type?: string }).type;
+  if (type !== undefined && TOO_LARGE.has(type) && context.largest) {
+    const { topic, bytes } = context.largest;
+    // Twice the largest record, in whole MiB: room for the batch framing and a somewhat larger row.
+    const limit = Math.max(2, Math.ceil((2 * bytes) / MIB)) * MIB;
+    return new SyncError(
+      `Kafka refused a record of ${bytes} bytes for topic ${topic}: ${(err as Error).message}`,
+      {
+        retriable: false,
+        reason: 'RecordTooLarge',
+        fix: `raise the topic's limit: ${raiseMaxMessageBytesCommand(context.brokers, topic, limit)} (and the brokers' message.max.bytes if it is lower), or leave the table with the large rows out of spec.objects`,
+        cause: err,
+      },
+    );
+  }
   const terminal = type === undefined ? undefined : TERMINAL[type];
   if (!terminal) return err;
   return new SyncError(`Kafka refused the records: ${(err as Error).message}`, {

@@ -2,16 +2,20 @@
 // the records and the offset that covers them: exactly-once, and a second worker of the same job
 // fences the first. Without one (Kafka 0.10), the offset is written after the records are
 // acknowledged: at-least-once, replaying at most the last batch.
-import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
+
 import { ConfigError, SyncError } from '../../errors.ts';
+import { createTopicCommand } from '../../kafka/cli-commands.ts';
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from '../../kafka/kafkajs.ts';
 import type { RecordSink, SinkMessage } from '../record-sink.ts';
-import { classifyConnectError, classifySendError } from './kafka-errors.ts';
+import { classifyConnectError, classifySendError, type SendContext } from './kafka-errors.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaSinkOptions {
   kafka: Kafka;
+  /** The bootstrap servers the client uses, for the commands that fix messages show. */
+  brokers: readonly string[];
   acks: Acks;
   compression: Compression;
   /** Idempotent producer (no duplicates on retry); needs brokers 0.11+ and acks=all. */
@@ -32,6 +36,15 @@ type TopicMessages = {
   topic: string;
   messages: { key: Buffer | null; value: Buffer; partition: number }[];
 }[];
+
+function largestRecord(messages: readonly SinkMessage[]): SendContext['largest'] {
+  let largest: SendContext['largest'] = null;
+  for (const m of messages) {
+    const bytes = m.value.length + (m.key?.length ?? 0);
+    if (!largest || bytes > largest.bytes) largest = { topic: m.topic, bytes };
+  }
+  return largest;
+}
 
 function byTopic(messages: readonly SinkMessage[]): TopicMessages {
   const grouped = new Map<string, TopicMessages[number]['messages']>();
@@ -110,7 +123,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
         throw new SyncError(`Kafka topic ${topic} does not exist`, {
           retriable: false,
           reason: 'TopicNotFound',
-          fix: `create topic ${topic} before starting the job (existing topics: ${topics.filter((t) => !t.startsWith('__')).join(', ') || 'none'})`,
+          fix: `create it (the job never creates topics): ${createTopicCommand(opts.brokers, topic)}`,
         });
       }
       const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
@@ -125,7 +138,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
         ? writePlain(batch, offset)
         : writeInTransaction(batch, offset)
       ).catch((err: unknown) => {
-        throw classifySendError(err);
+        throw classifySendError(err, { brokers: opts.brokers, largest: largestRecord(batch) });
       });
     },
 

@@ -1,11 +1,11 @@
-import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../../src/errors.ts';
-import { createRootLogger } from '../../../src/log.ts';
-import { createKafkaClient } from '../../../src/sink/kafka/kafka-client.ts';
+import { createKafkaClient } from '../../../src/kafka/client.ts';
+import { type Admin, Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink, SinkMessage } from '../../../src/sink/record-sink.ts';
 import { expectConfiguredCompatBrokers, runningCompatBrokers } from '../../support/compat-brokers.ts';
+import { testLogger } from '../../support/test-logger.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 // The product's Kafka sink against brokers of the versions the managed service offers, beside the
@@ -15,7 +15,7 @@ import { testEnv, uniqueName } from '../../support/testenv.ts';
 // fails the file instead of being skipped.
 const fullEnv = testEnv();
 const running = runningCompatBrokers(fullEnv);
-const logger = createRootLogger({ level: 'warn' });
+const logger = testLogger('kafka-versions sink');
 
 // 0.10 predates idempotence, transactions and headers (all 0.11): the product writes to it
 // without them (target.version 0.10, at-least-once) and transactionally to every later version.
@@ -98,6 +98,7 @@ for (const broker of running) {
     /** The product's sink, configured the way the worker configures it for this broker version. */
     function sink(mode: { idempotent: boolean; transactionalId?: string }): RecordSink {
       return createKafkaSink({
+        brokers,
         kafka: createKafkaClient({ brokers, clientId: uniqueName('compat-sink'), logger }),
         acks: 'all',
         compression: 'none',

@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncJob } from '../../../src/api/v1alpha1/syncjob-spec.ts';
+import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { eventually } from '../../support/cli-process.ts';
 import { expectConfiguredCompatBrokers, runningCompatBrokers } from '../../support/compat-brokers.ts';
 import { materialize, type Row, sortedRows } from '../../support/materialize.ts';

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient } from '../../../src/kafka/client.ts';
 import { createRootLogger } from '../../../src/log.ts';
 import { hasStoredOffset } from '../../../src/offsets/kafka-offset-store.ts';
-import { createKafkaClient } from '../../../src/sink/kafka/kafka-client.ts';
 import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
 import { materialize, sortedRows } from '../../support/materialize.ts';
 import {
@@ -60,7 +60,7 @@ describe('the operator', () => {
     let actual: unknown[] = [];
     await eventually(
       async () => {
-        const table = materialize(await readAll(env.kafka.brokers, topic, 1500), {
+        const table = materialize(await readAll(env.kafka.brokers, topic), {
           [`${database}.orders`]: ['id'],
         }).get(`${database}.orders`);
         actual = sortedRows(table).sort((a, b) => Number(a.id) - Number(b.id));
@@ -89,7 +89,6 @@ describe('the operator', () => {
 
   afterAll(async () => {
     await bed?.stop();
-    if (process.env.SYNCJOB_TEST_VERBOSE) console.log(leader?.output());
     await db?.query(`DROP DATABASE IF EXISTS ${database}`);
     await db?.end();
     await deleteTopics(env, [topic, offsetsTopic]);
@@ -248,7 +247,7 @@ describe('the operator', () => {
     expect(await hasStoredOffset(kafka, offsetsTopic, key)).toBe(true);
 
     // A new job of the same name resumes from the kept offsets: no INIT records are written again.
-    const before = (await readAll(env.kafka.brokers, topic, 1500)).length;
+    const before = (await readAll(env.kafka.brokers, topic)).length;
     await bed.kubectl(
       ['apply', '-f', '-'],
       manifest({ conflictMode: 'ignore', offsets: { topic: offsetsTopic, onDelete: 'delete' } }),
@@ -256,7 +255,7 @@ describe('the operator', () => {
     await waitForReady(bed, JOB);
     await insert(1);
     await eventually(
-      async () => (await readAll(env.kafka.brokers, topic, 1500)).length === before + 1,
+      async () => (await readAll(env.kafka.brokers, topic)).length === before + 1,
       'exactly the new row',
     );
     await topicMatchesSource();

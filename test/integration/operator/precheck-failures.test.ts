@@ -1,9 +1,10 @@
 // One case per precheck failure a user meets: the job stops at PrecheckFailed with the item's message
 // and fix in status and in an Event, no worker pod exists, and fixing the cause (in the database,
 // a Secret, Kafka or the spec) moves the same job on without deleting it.
-import { Kafka, logLevel } from 'kafkajs';
+
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { eventually } from '../../support/cli-process.ts';
 import {
   recordPhases,

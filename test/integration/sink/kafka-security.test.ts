@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetriable, SyncError } from '../../../src/errors.ts';
-import { createRootLogger } from '../../../src/log.ts';
-import { createKafkaClient, type KafkaClientOptions } from '../../../src/sink/kafka/kafka-client.ts';
+import { createKafkaClient, type KafkaClientOptions } from '../../../src/kafka/client.ts';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type SASLOptions,
+} from '../../../src/kafka/kafkajs.ts';
 import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink, SinkMessage } from '../../../src/sink/record-sink.ts';
+import { testLogger } from '../../support/test-logger.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 // The sink against the test broker's SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)
@@ -13,7 +19,7 @@ import { testEnv, uniqueName } from '../../support/testenv.ts';
 // security settings, and a wrong password or an untrusted certificate is a terminal error that
 // names the fix instead of an endless retry.
 const { kafka: env } = testEnv();
-const logger = createRootLogger({ level: 'warn' });
+const logger = testLogger('kafka-security sink');
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
 
@@ -21,6 +27,7 @@ function sink(
   extra: Pick<KafkaClientOptions, 'brokers'> & Partial<Pick<KafkaClientOptions, 'sasl' | 'tls'>>,
 ): RecordSink {
   return createKafkaSink({
+    brokers: extra.brokers,
     kafka: createKafkaClient({ clientId: uniqueName('security-test'), logger, ...extra }),
     acks: 'all',
     compression: 'none',

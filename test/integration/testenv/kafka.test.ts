@@ -1,5 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 // Proves the test broker accepts plain and transactional produce on a single node (every internal

@@ -7,12 +7,13 @@ import {
 } from '../../../src/precheck/target-decisions.ts';
 
 describe('decideTopics', () => {
-  it('lists the topics that do exist, without internal ones', () => {
-    expect(decideTopics(['a'], ['a', 'b']).result).toBe('Passed');
-    expect(decideTopics(['x'], ['b', '__consumer_offsets', 'a'])).toMatchObject({
-      result: 'Failed',
-      message: 'topic x does not exist; existing topics: a, b',
-    });
+  const brokers = ['k1:9092', 'k2:9092'];
+  it("names only the job's missing topic, never the cluster's others, with the command that creates it", () => {
+    expect(decideTopics(['a'], ['a', 'b'], brokers).result).toBe('Passed');
+    const item = decideTopics(['x'], ['other-tenant', '__consumer_offsets', 'a'], brokers);
+    expect(item).toMatchObject({ result: 'Failed', message: 'topic x does not exist' });
+    expect(item.fix).toContain('kafka-topics --bootstrap-server k1:9092,k2:9092 --create --topic x');
+    expect(`${item.message} ${item.fix}`).not.toContain('other-tenant');
   });
 });
 
@@ -46,10 +47,13 @@ describe('decideExistingData', () => {
 
 describe('decideMessageSize', () => {
   it('warns below the bound only', () => {
-    expect(decideMessageSize(new Map([['t', 1048588]])).result).toBe('Passed');
-    expect(decideMessageSize(new Map([['t', 100_000]]))).toMatchObject({
+    expect(decideMessageSize(new Map([['t', 1048588]]), ['k:9092']).result).toBe('Passed');
+    expect(decideMessageSize(new Map([['t', 100_000]]), ['k:9092'])).toMatchObject({
       result: 'Warning',
       message: expect.stringContaining(`t (100000)`),
+      fix: expect.stringContaining(
+        'kafka-configs --bootstrap-server k:9092 --alter --entity-type topics --entity-name t --add-config max.message.bytes=10485760',
+      ),
     });
     expect(MESSAGE_SIZE_BOUND).toBe(1048576);
   });

@@ -47,7 +47,7 @@ export function failureOutput(): string {
   const parts: string[] = [];
   for (const [name, text] of sources) {
     const body = text().trimEnd();
-    if (body !== '') parts.push(`===== ${name} (last ${TAIL_BYTES / 1024} KiB) =====\n${body}`);
+    if (body !== '') parts.push(`===== ${name} (tail) =====\n${body}`);
   }
   return parts.join('\n');
 }

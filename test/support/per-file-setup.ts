@@ -20,7 +20,9 @@ type Task = { result?: { state?: string; errors?: unknown[] }; tasks?: Task[] };
 const failed = (t: Task): boolean =>
   t.result?.state === 'fail' || (t.result?.errors?.length ?? 0) > 0 || (t.tasks ?? []).some(failed);
 
-afterAll((_context, suite) => {
+// vitest wants a destructuring pattern for the context it passes first.
+// biome-ignore lint/correctness/noEmptyPattern: the context is unused; the suite comes second
+afterAll(({}, suite) => {
   if (failed(suite as Task)) print();
   const rssFile = inject('testenv').SYNCJOB_TEST_RSS_FILE;
   if (rssFile) {

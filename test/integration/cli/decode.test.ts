@@ -1,8 +1,10 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
+import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { type CliProcess, startCli } from '../../support/cli-process.ts';
-import { deleteTopics, rootConnection } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
@@ -71,7 +73,7 @@ describe('syncjob decode', () => {
       '--max',
       String(count),
     ]);
-    // The JSON lines are stdout; stderr may carry warnings (kafkajs's TimeoutNegativeWarning on Node 24).
+    // The JSON lines are stdout, and nothing else is printed: no warning of Node's or kafkajs's.
     expect(await exitCode(cli), cli.output()).toBe(0);
     const lines = cli
       .stdout()
@@ -79,6 +81,7 @@ describe('syncjob decode', () => {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Line);
     expect(lines).toHaveLength(count);
+    expect(cli.output()).toBe(cli.stdout());
     // Offsets increase; exactly-once writes leave gaps where Kafka keeps its transaction markers.
     const offsets = lines.map((l) => Number(l.offset));
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
@@ -162,6 +165,66 @@ describe('syncjob decode', () => {
       before: 'café €',
       after: null,
     });
+  });
+
+  it('with --from-beginning stops by itself at the end of the topic (transaction markers and all)', async () => {
+    const cli = startCli([
+      'decode',
+      '--brokers',
+      env.kafka.brokers.join(','),
+      '--topic',
+      topic,
+      '--from-beginning',
+    ]);
+    expect(await exitCode(cli), cli.output()).toBe(0);
+    expect(cli.stdout().trim().split('\n')).toHaveLength(rowCount + 2);
+  });
+
+  it('skips and counts messages that are not DTS-Avro, and --max beyond the end stops at the end', async () => {
+    const mixed = uniqueName('decode-mixed');
+    await createTopic(env, mixed, 1);
+    try {
+      const records = (await readTopic(env.kafka.brokers, topic, 3)).map((m) => encodeRecord(m.record));
+      const producer = new Kafka({
+        clientId: 'decode-test',
+        brokers: env.kafka.brokers,
+        logLevel: logLevel.NOTHING,
+      }).producer();
+      await producer.connect();
+      await producer.send({
+        topic: mixed,
+        messages: [
+          { value: 'not avro at all' },
+          { value: records[0]! },
+          { value: records[1]! },
+          { value: '{"version":1,"binlog":{}}' },
+          { value: records[2]! },
+        ],
+      });
+      await producer.disconnect();
+      const cli = startCli([
+        'decode',
+        '--brokers',
+        env.kafka.brokers.join(','),
+        '--topic',
+        mixed,
+        '--from-beginning',
+        '--max',
+        '20',
+      ]);
+      expect(await exitCode(cli), cli.output()).toBe(0);
+      const lines = cli
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Line);
+      expect(lines.map((l) => l.offset)).toEqual(['1', '2', '4']);
+      expect(cli.output()).toContain(
+        'skipped 2 messages that are not DTS-Avro records (the first at partition 0 offset 0)',
+      );
+    } finally {
+      await deleteTopics(env, [mixed]);
+    }
   });
 
   it('names the missing flag and exits with 2', async () => {

@@ -3,7 +3,7 @@
 // stand-in and the operator, applies examples/syncjob.yaml with kubectl, shows `kubectl get
 // syncjobs` until Syncing, changes rows in MariaDB and prints them decoded from Kafka.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
@@ -35,7 +35,11 @@ const job = parse((await import('node:fs')).readFileSync(example, 'utf8')) as {
 };
 const topic = job.spec.target.topic;
 
-const children: ChildProcess[] = [];
+// The operator and the kubelet stand-in outlive this script: the demo leaves a running system to
+// look at. Their pid files in runDir are how `scripts/testenv.sh down` (and a rerun) stop them.
+const DEMO_PROCESSES = ['kubelet', 'operator'];
+const pidFile = (name: string) => path.join(runDir, `${name}.pid`);
+
 function background(name: string, args: string[]): ChildProcess {
   const log = path.join(runDir, `${name}.log`);
   const out = openSync(log, 'w');
@@ -43,24 +47,35 @@ function background(name: string, args: string[]): ChildProcess {
     cwd: root,
     env: { ...process.env, KUBECONFIG: kubeconfig },
     stdio: ['ignore', out, out],
+    detached: true,
   });
-  children.push(child);
+  child.unref();
+  writeFileSync(pidFile(name), `${child.pid}\n`);
   say(`started ${name} (log: ${log})`);
   return child;
 }
-async function stopAll() {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+
+/** Stops the demo's processes (this run's or an earlier one's) and waits until they are gone. */
+async function stopDemoProcesses() {
+  for (const name of DEMO_PROCESSES) {
+    const file = pidFile(name);
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, 'utf8'));
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (alive()) process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(pid, 'SIGKILL');
+    rmSync(file, { force: true });
+  }
 }
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+process.once('SIGINT', () => void stopDemoProcesses().then(() => process.exit(130)));
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
@@ -112,7 +127,9 @@ try {
   say('installing the SyncJob CRD');
   kubectl(['apply', '-f', path.join(root, 'crds/syncjob.yaml')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/syncjobs.syncjob.io']);
-  // A rerun starts clean: the old job (its finalizer needs the operator, started below) goes first.
+  // A rerun starts clean: an earlier demo's operator and kubelet stand-in give way to this code's,
+  // then the old job (its finalizer needs the operator) goes.
+  await stopDemoProcesses();
   background('kubelet', [
     'test/kubelet/main.ts',
     '--image-root',
@@ -215,6 +232,7 @@ try {
       '--topic',
       topic,
       '--from-beginning',
+      '--follow',
       '--idle-seconds',
       '5',
     ],
@@ -236,9 +254,22 @@ try {
   }
   say('$ kubectl get syncjobs');
   process.stdout.write(kubectl(['get', 'syncjobs']));
-  say(
-    `done in ${((Date.now() - started) / 1000).toFixed(0)} s. Services keep running; stop them with: scripts/testenv.sh down`,
+  const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+  say(`done in ${elapsed} s. The operator, the kubelet stand-in and the worker keep running; look at them with:`);
+  process.stdout.write(
+    [
+      '  eval "$(scripts/testenv.sh env)"',
+      '  kubectl get syncjobs                  # the job, Syncing',
+      `  mariadb -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u root -e "INSERT INTO shop.orders VALUES (102, 1, 5.00, 'more')"`,
+      `  bin/syncjob decode --brokers "$KAFKA_BROKERS" --topic ${topic} --from-beginning`,
+      `  curl -s http://127.0.0.1:18080/metrics   # the operator's metrics`,
+      `  logs: ${runDir}/{operator,kubelet}.log and the worker's next to them`,
+      '  scripts/testenv.sh down               # stops all of it: operator, kubelet stand-in, worker, services',
+      '',
+    ].join('\n'),
   );
-} finally {
-  await stopAll();
+} catch (err) {
+  // A failed demo leaves nothing behind that claims to be alive.
+  await stopDemoProcesses();
+  throw err;
 }

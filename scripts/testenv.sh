@@ -32,8 +32,22 @@ case "$cmd" in
     step "environment ready; run: eval \"\$(scripts/testenv.sh env)\""
     ;;
   install) for s in "${fns[@]}"; do "${s}_install"; done ;;
-  down) for s in "${fns[@]}"; do "${s}_down"; done ;;
-  status) for s in "${fns[@]}"; do "${s}_status"; done ;;
+  down)
+    # `make demo` leaves its operator and kubelet stand-in running on these services: they go first,
+    # with the worker pods the stand-in runs, so nothing is left that claims a job is alive.
+    if [ $# -eq 0 ]; then
+      for pidfile in "$STATE"/demo/*.pid; do
+        if [ -e "$pidfile" ]; then stop_pid "$pidfile" "demo $(basename "$pidfile" .pid)"; fi
+      done
+    fi
+    for s in "${fns[@]}"; do "${s}_down"; done
+    ;;
+  status)
+    for s in "${fns[@]}"; do "${s}_status"; done
+    for pidfile in "$STATE"/demo/*.pid; do
+      if pid_alive "$pidfile"; then echo "demo $(basename "$pidfile" .pid): running (pid $(cat "$pidfile"))"; fi
+    done
+    ;;
   # `eval "$(scripts/testenv.sh env)"` exports every coordinate and puts kubectl, helm and the
   # Kafka CLI wrappers (kafka-topics, kafka-configs, kafka-console-consumer, ...) on PATH.
   env)

@@ -16,7 +16,9 @@ help:
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# The machine's own Node may be older than the one npm ci installs (the `node` devDependency):
+	@# its engine warnings are expected, so only errors are shown.
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 deps: node_modules/.package-lock.json
@@ -46,7 +48,7 @@ demo: deps
 
 deploy: deps
 	scripts/testenv.sh install kube
-	eval "$$(scripts/testenv.sh env)" && SYNCJOB_KUBE_BIN="$$SYNCJOB_KUBE_BIN" npm run -s gen:deploy
+	eval "$$(scripts/testenv.sh env)" && npm run -s gen:deploy
 
 e2e:
 	test/e2e/kind.sh

@@ -90,13 +90,15 @@ describe('leader election on a real API server', () => {
     expect(new Date(after!.renewTime!).getTime()).toBeGreaterThan(new Date(before!.renewTime!).getTime());
   });
 
-  it('hands over within a second when the leader stops and releases the Lease', async () => {
+  it('hands over before the lease duration when the leader stops and releases the Lease', async () => {
     const [a, b] = await leaderAndFollower();
     expect(b.election.isLeader()).toBe(false);
     await a.election.stop();
     const releasedAt = Date.now();
-    await waitFor(() => b.election.isLeader(), 2_000);
-    expect(b.times.started[0]! - releasedAt).toBeLessThan(1_000);
+    await waitFor(() => b.election.isLeader());
+    // Without the release b would wait out the 3 s Lease; the exact retry timing is unit-tested
+    // with a fake clock, so a loaded machine cannot fail this.
+    expect(b.times.started[0]! - releasedAt).toBeLessThan(3_000);
     expect(a.times.stopped).toEqual([]);
     expect(await lease()).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
   });
@@ -106,16 +108,16 @@ describe('leader election on a real API server', () => {
     a.cut();
     await sleep(200); // a renewal in flight lands
     const lastRenewal = new Date((await lease())!.renewTime!).getTime();
-    await waitFor(() => b.election.isLeader(), 6_000);
+    await waitFor(() => b.election.isLeader());
     const stoppedAt = a.times.stopped[0]!;
     const startedAt = b.times.started[0]!;
-    // a stops at its renew deadline, before b may start: never two leaders.
+    // What holds on any machine, however loaded (the exact deadlines are unit-tested with a fake
+    // clock): a stops at its renew deadline (2 s), never earlier, and before b starts: never two
+    // leaders; b waits at least the lease duration from the last renewal it saw.
     expect(stoppedAt - lastRenewal).toBeGreaterThanOrEqual(2_000);
-    expect(stoppedAt - lastRenewal).toBeLessThan(2_300);
+    expect(stoppedAt).toBeLessThanOrEqual(startedAt);
     expect(a.election.isLeader()).toBe(false);
-    // b waits the lease duration from when it saw the last renewal, then at most one retry period more.
     expect(startedAt - lastRenewal).toBeGreaterThanOrEqual(3_000);
-    expect(startedAt - lastRenewal).toBeLessThan(3_000 + 500 + 500);
     expect(await lease()).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
   });
 });

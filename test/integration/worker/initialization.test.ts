@@ -11,6 +11,8 @@ import { readAll } from '../../support/topic-reader.ts';
 
 const env = testEnv();
 
+const WRITER_STATEMENTS = 30_000;
+
 describe('initialization: lock-free snapshot interleaved with the stream', () => {
   let db: mysql.Connection;
   const database = uniqueName('init').replace('-', '_');
@@ -45,11 +47,16 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
     const topic = uniqueName('init');
     await createTopic(env, topic, 2);
     const writerConn = await rootConnection(env);
+    // Lock-free, checked in a way no load can fake: a write that waited 1 s for a lock (a table
+    // lock, a locking read, FLUSH TABLES WITH READ LOCK) fails with ER_LOCK_WAIT_TIMEOUT and so
+    // fails the test; waiting for a busy CPU never does.
+    await writerConn.query('SET SESSION innodb_lock_wait_timeout = 1, lock_wait_timeout = 1');
     let stop = false;
     let longestStallMs = 0;
     let statements = 0;
     const writer = (async () => {
-      for (let n = 0; !stop; n++) {
+      // Until initialization is done, at most WRITER_STATEMENTS: the topic's size is bounded by count.
+      for (let n = 0; !stop && n < WRITER_STATEMENTS; n++) {
         const started = performance.now();
         const id = 1 + Math.floor(Math.random() * 25_000);
         const r = Math.random();
@@ -158,11 +165,12 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
         ),
       );
       expect(worker.report.snapshot().conditions.map((c) => c.reason)).toEqual(['TableWithoutUsableKey']);
-      // Lock-free: no write waited on the snapshot. The bound is generous for a shared 2-core machine.
+      // Lock-free: every write succeeded (see the lock wait timeouts above); the longest one is
+      // a measurement of this machine, shown, not asserted.
+      expect(statements).toBeGreaterThan(0);
       console.log(
-        `initialization: ${statements} concurrent writes, longest write ${initStall.toFixed(1)} ms during initialization`,
+        `initialization: ${statements} concurrent writes, none waited on a lock; longest write ${initStall.toFixed(1)} ms`,
       );
-      expect(initStall).toBeLessThan(1000);
     } finally {
       stop = true;
       await writer.catch(() => undefined);

@@ -71,7 +71,7 @@ describe('where streaming starts, and what the worker reports', () => {
       objects: [{ database, tables: [{ name: 't' }] }],
       source: { startPosition: { mode: 'file', file: 'binlog.999999', position: 4 } },
     });
-    const started = Date.now();
+    // The worker's run ends with the error (a retried failure would never end it).
     const failure = await startWorker(env, job).then(
       (w) =>
         w.done.then(
@@ -83,7 +83,6 @@ describe('where streaming starts, and what the worker reports', () => {
     expect(failure).toBeInstanceOf(BinlogPurgedError);
     expect(isRetriable(failure)).toBe(false);
     expect((failure as BinlogPurgedError).fix).toMatch(/re-initialize/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('stops with TableDropped when a listed table is dropped, after writing what came before, and again on restart', async () => {

@@ -255,7 +255,9 @@ try {
   say('$ kubectl get syncjobs');
   process.stdout.write(kubectl(['get', 'syncjobs']));
   const elapsed = ((Date.now() - started) / 1000).toFixed(0);
-  say(`done in ${elapsed} s. The operator, the kubelet stand-in and the worker keep running; look at them with:`);
+  say(
+    `done in ${elapsed} s. The operator, the kubelet stand-in and the worker keep running; look at them with:`,
+  );
   process.stdout.write(
     [
       '  eval "$(scripts/testenv.sh env)"',

@@ -150,6 +150,10 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const init = job.spec.initialization;
     // A stored offset knows whether initialization is still due; a new job starts it when asked.
     const initialization = stored ? stored.snapshot : init.data || init.schema ? { tables: {} } : undefined;
+    // Pending from the moment it is known to be due (tables are counted once it starts), so
+    // /report never shows a streaming job with initialization still to do as having none.
+    if (initialization && !opts.report.snapshot().initialization)
+      opts.report.setInitialization({ tablesTotal: 0, tablesDone: 0, rows: 0, done: false });
     const pinned = await pinStart(startFrom(stored, job), control, sink, offsets, initialization);
     const resume = stored ?? pinned.offset;
     log.info(

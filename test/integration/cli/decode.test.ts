@@ -39,6 +39,10 @@ async function exitCode(cli: CliProcess, timeoutMs = 45_000): Promise<number | n
   return result;
 }
 
+/** `syncjob decode --brokers <test broker> --topic <topic> <flags>` as a separate process. */
+const decode = ([topic, ...flags]: string[]) =>
+  startCli(['decode', '--brokers', env.kafka.brokers.join(','), '--topic', topic!, ...flags]);
+
 describe('syncjob decode', () => {
   const database = uniqueName('dec').replace('-', '_');
   const topic = uniqueName('decode');
@@ -63,16 +67,7 @@ describe('syncjob decode', () => {
 
   it('prints each record of the topic as one JSON line, with every cell as text', async () => {
     const count = rowCount + 2;
-    const cli = startCli([
-      'decode',
-      '--brokers',
-      env.kafka.brokers.join(','),
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--max',
-      String(count),
-    ]);
+    const cli = decode([topic, '--from-beginning', '--max', String(count)]);
     // The JSON lines are stdout, and nothing else is printed: no warning of Node's or kafkajs's.
     expect(await exitCode(cli), cli.output()).toBe(0);
     const lines = cli
@@ -168,14 +163,7 @@ describe('syncjob decode', () => {
   });
 
   it('with --from-beginning stops by itself at the end of the topic (transaction markers and all)', async () => {
-    const cli = startCli([
-      'decode',
-      '--brokers',
-      env.kafka.brokers.join(','),
-      '--topic',
-      topic,
-      '--from-beginning',
-    ]);
+    const cli = decode([topic, '--from-beginning']);
     expect(await exitCode(cli), cli.output()).toBe(0);
     expect(cli.stdout().trim().split('\n')).toHaveLength(rowCount + 2);
   });
@@ -202,16 +190,7 @@ describe('syncjob decode', () => {
         ],
       });
       await producer.disconnect();
-      const cli = startCli([
-        'decode',
-        '--brokers',
-        env.kafka.brokers.join(','),
-        '--topic',
-        mixed,
-        '--from-beginning',
-        '--max',
-        '20',
-      ]);
+      const cli = decode([mixed, '--from-beginning', '--max', '20']);
       expect(await exitCode(cli), cli.output()).toBe(0);
       const lines = cli
         .stdout()
@@ -235,15 +214,7 @@ describe('syncjob decode', () => {
   });
 
   it('rejects a --max that is not a positive integer with exit code 2', async () => {
-    const cli = startCli([
-      'decode',
-      '--brokers',
-      env.kafka.brokers.join(','),
-      '--topic',
-      topic,
-      '--max',
-      '0',
-    ]);
+    const cli = decode([topic, '--max', '0']);
     expect(await exitCode(cli)).toBe(2);
     expect(cli.output()).toContain('--max must be a positive integer, got "0"');
   });

@@ -14,7 +14,7 @@ import {
   waitForPhase,
 } from '../../support/operator-testbed.ts';
 import { createTopic, deleteTopics, rootConnection, sourceSpec } from '../../support/sync-job.ts';
-import { testEnv, uniqueName } from '../../support/testenv.ts';
+import { inTestenvShell, testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
 
@@ -33,6 +33,8 @@ interface Case {
 interface Ctx {
   job: string;
   topic: string;
+  /** The fix the failed item gave, once the test saw it. */
+  fix?: string;
   db: mysql.Connection;
   bed: Testbed;
 }
@@ -160,9 +162,14 @@ describe('precheck failures under the operator', () => {
       title: 'a missing topic',
       item: 'target.topic',
       message: /does not exist/,
-      fix: /create the topic/,
+      fix: /^create it \(the job never creates topics\): kafka-topics --bootstrap-server \S+ --create --topic pre-topic-/,
       breakIt: async () => ({}),
-      fixIt: ({ topic }) => createTopic(env, topic, 1),
+      // The command the fix gives, run as written in the shell README sets up.
+      fixIt: async ({ topic, fix }) => {
+        const command = /kafka-topics [^;]+/.exec(fix ?? '')?.[0];
+        if (command) await inTestenvShell(command);
+        else await createTopic(env, topic, 1);
+      },
     },
     {
       title: 'records already in the topic under conflictMode: precheckError',
@@ -198,6 +205,7 @@ describe('precheck failures under the operator', () => {
         expect(item, JSON.stringify(failed.status?.precheck)).toMatchObject({ result: 'Failed' });
         expect(item?.message).toMatch(c.message);
         expect(item?.fix).toMatch(c.fix);
+        ctx.fix = item?.fix;
         const ready = failed.status?.conditions?.find((cond) => cond.type === 'Ready');
         expect(ready).toMatchObject({ status: 'False', reason: 'PrecheckFailed' });
         expect(ready?.message).toContain(c.item);

@@ -178,9 +178,12 @@ describe('crash-safe, exactly-once resume', () => {
         async () => {
           const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/report`)).json()) as {
             position: { file: string; position: number } | null;
+            initialization: { done: boolean } | null;
           };
           const at = report.position;
+          // Initialization runs beside the stream and may end after it caught up; null: none due.
           return (
+            (report.initialization === null || report.initialization.done) &&
             at !== null &&
             comparePositions(
               { file: at.file, offset: at.position },
@@ -188,7 +191,7 @@ describe('crash-safe, exactly-once resume', () => {
             ) >= 0
           );
         },
-        'the worker to catch up with the source',
+        'the worker to catch up with the source and finish initialization',
         180_000,
       );
       // Folded as it is read: only the materialized tables, counts and ids are kept.

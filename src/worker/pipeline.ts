@@ -72,7 +72,10 @@ const progressOf = (p: ProgressAt): SnapshotProgress | undefined =>
 
 export interface Pipeline {
   handler: BinlogHandler;
-  /** Starts recording the keys the stream touches in `table` (`db.table`); before a chunk's SELECT. */
+  /**
+   * Starts recording the keys the stream touches in `table` (`db.table`); before a chunk's SELECT.
+   * Throws PipelineStoppedError once the pipeline stopped: no window outlives its pipeline.
+   */
   openWindow(table: string, keyIndexes: readonly number[]): SnapshotWindow;
   /**
    * The chunk read in that window and the binlog end noted after it. Resolves once the stream has
@@ -83,7 +86,10 @@ export interface Pipeline {
   structure(database: string, table: string, sql: string): void;
   /** Marks a table's initialization complete in the offsets; `all` when it was the last one. */
   tableInitialized(table: string, all: boolean): void;
-  /** Resolves when the queue has room (below its low-water mark): initialization reads no faster than Kafka takes. */
+  /**
+   * Resolves when the queue has room (below its low-water mark): initialization reads no faster
+   * than Kafka takes. Rejects once the pipeline stopped (PipelineStoppedError).
+   */
   room(): Promise<void>;
   /** Wires back-pressure to the reader. */
   onBackPressure(pause: () => void, resume: () => void): void;
@@ -93,6 +99,14 @@ export interface Pipeline {
   stop(): void;
   /** The job offset Kafka last acknowledged (null before the first write). */
   acknowledged(): JobOffset | null;
+}
+
+/** The pipeline of this attempt stopped (its sink failed, or the worker stops); a retry builds a new one. */
+export class PipelineStoppedError extends Error {
+  constructor() {
+    super('the pipeline stopped');
+    this.name = 'PipelineStoppedError';
+  }
 }
 
 interface TablePlan {
@@ -123,8 +137,9 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   let pause = () => {};
   let resume = () => {};
+  let stopped = false;
   // Initialization waits here while the queue is above its low-water mark.
-  let roomWaiters: (() => void)[] = [];
+  let roomWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   const queue = createBoundedQueue<Entry>({
     highWaterBytes: opts.queueBytes,
     lowWaterBytes: Math.floor(opts.queueBytes / 2),
@@ -138,7 +153,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       resume();
       const waiting = roomWaiters;
       roomWaiters = [];
-      for (const w of waiting) w();
+      for (const w of waiting) w.resolve();
     },
   });
 
@@ -376,6 +391,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   return {
     handler,
     openWindow(table, keyIndexes) {
+      if (stopped) throw new PipelineStoppedError();
       if (windows.has(table)) throw new Error(`a snapshot window on ${table} is already open`);
       const window = openSnapshotWindow(table, keyIndexes);
       windows.set(table, { window });
@@ -383,6 +399,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     closeWindow(window, chunk, high) {
       return new Promise<void>((resolve, reject) => {
+        if (stopped) throw new PipelineStoppedError();
         const w = windows.get(window.table);
         if (!w || w.window !== window) throw new Error(`no open snapshot window on ${window.table}`);
         window.fill(chunk, high);
@@ -406,8 +423,9 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       push(route.topic, route.objectName, null, encodeRecord(record), 'DDL', at);
     },
     room() {
+      if (stopped) return Promise.reject(new PipelineStoppedError());
       return queue.stats().paused
-        ? new Promise<void>((resolve) => roomWaiters.push(resolve))
+        ? new Promise<void>((resolve, reject) => roomWaiters.push({ resolve, reject }))
         : Promise.resolve();
     },
     tableInitialized(table, all) {
@@ -420,11 +438,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     run,
     stop() {
+      stopped = true;
       queue.close();
-      for (const w of roomWaiters) w();
+      // Whoever waits for room or for a window's flush gives up (and closes its connection).
+      for (const w of roomWaiters) w.reject(new PipelineStoppedError());
       roomWaiters = [];
-      // A chunk waiting for the stream would wait forever; its reader gives up and closes.
-      for (const w of windows.values()) w.stopped?.(new Error('the pipeline stopped'));
+      for (const w of windows.values()) w.stopped?.(new PipelineStoppedError());
       windows.clear();
     },
     acknowledged: () => acked,

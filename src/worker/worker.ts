@@ -137,9 +137,15 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     idempotent: target.version !== '0.10' && target.acks === 'all',
     ...(exactlyOnce ? { transactionalId: `syncjob-${key}` } : {}),
   });
+  // What this attempt starts ends with it: the worker's stop, or the attempt failing.
+  const attempt = new AbortController();
+  const stopAttempt = () => attempt.abort();
+  opts.signal.addEventListener('abort', stopAttempt, { once: true });
+  if (opts.signal.aborted) stopAttempt();
   let reader: ReturnType<typeof createBinlogReader> | undefined;
   let pipeline: Awaited<ReturnType<typeof createPipeline>> | undefined;
   let running: Promise<void> | undefined;
+  let initializationRun: Promise<void> | undefined;
   try {
     const [[versionRow]] = await control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
     await ensureOffsetsTopic(kafka, offsets.topic, log);
@@ -197,7 +203,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     );
     running = p.run();
     const aborted = new Promise<void>((resolve) =>
-      opts.signal.addEventListener('abort', () => resolve(), { once: true }),
+      attempt.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
     if (initialization && init.schema) {
       await emitStructure({
@@ -210,7 +216,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     await r.start();
     setStreaming(opts, true);
     // Initialization runs beside the stream; only its failure ends the race below.
-    const initializing = initialization
+    initializationRun = initialization
       ? runInitialization({
           objects: job.spec.objects,
           pipeline: p,
@@ -222,10 +228,13 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
           metrics,
           report: opts.report,
           logger: log.child({ component: 'initialization' }),
-          signal: opts.signal,
-        }).then(() => new Promise<never>(() => undefined))
-      : new Promise<never>(() => undefined);
-    initializing.catch(() => undefined);
+          signal: attempt.signal,
+        })
+      : undefined;
+    initializationRun?.catch(() => undefined);
+    const initializing = (initializationRun ?? Promise.resolve()).then(
+      () => new Promise<never>(() => undefined),
+    );
     const reportTimer = setInterval(() => {
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
@@ -245,10 +254,15 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     log.info('Stopping stream');
   } finally {
     setStreaming(opts, false);
+    stopAttempt();
+    opts.signal.removeEventListener('abort', stopAttempt);
     await reader?.stop();
     pipeline?.stop();
     // Everything already read is still written, so a restart resumes after it.
     await running?.catch(() => undefined);
+    // The stopped pipeline refuses initialization's next step, so it ends and closes its
+    // connections before the next attempt starts one of its own.
+    await initializationRun?.catch(() => undefined);
     opts.report.setPosition(pipeline?.acknowledged()?.binlog ?? null);
     await sink.close();
     await control.end().catch(() => undefined);

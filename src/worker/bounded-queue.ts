@@ -20,6 +20,8 @@ export interface BoundedQueue<T> {
   push(item: T, bytes: number): void;
   /** Resolves with up to `maxItems`/`maxBytes` of the oldest items once any exist, or [] once closed and empty. */
   take(maxItems: number, maxBytes: number): Promise<T[]>;
+  /** Resolves true as soon as an item is queued (or the queue is closed), false after `ms` without one. */
+  waitForItems(ms: number): Promise<boolean>;
   close(): void;
   stats(): QueueStats;
 }
@@ -82,6 +84,20 @@ export function createBoundedQueue<T>(opts: BoundedQueueOptions): BoundedQueue<T
         opts.onResume();
       }
       return batch;
+    },
+
+    waitForItems(ms) {
+      if (head < items.length || closed) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          waiter = null;
+          resolve(false);
+        }, ms);
+        waiter = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
     },
 
     close() {

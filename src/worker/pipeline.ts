@@ -346,6 +346,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     for (;;) {
       const batch = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
       if (batch.length === 0) return;
+      // Nothing but ends of transactions (other tables', or of a record already written): their
+      // offset alone can wait out the interval, but never hold back a record. Whatever arrives
+      // meanwhile joins this batch, so it is written at once, with the offset after it.
+      while (!batch.some((e) => e.message) && now() - lastOffsetWrite < IDLE_OFFSET_INTERVAL_MS) {
+        if (!(await queue.waitForItems(IDLE_OFFSET_INTERVAL_MS - (now() - lastOffsetWrite)))) break;
+        const more = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
+        if (more.length === 0) break;
+        for (const e of more) batch.push(e);
+      }
       const messages: SinkMessage[] = [];
       let bytes = 0;
       for (const e of batch) {
@@ -355,12 +364,6 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         }
       }
       const offset = offsetOf(batch[batch.length - 1]!);
-      const sinceLastWrite = now() - lastOffsetWrite;
-      if (messages.length === 0 && sinceLastWrite < IDLE_OFFSET_INTERVAL_MS) {
-        // Nothing but ends of other tables' transactions: their offset can wait out the interval;
-        // what arrives meanwhile stays queued behind it, so order is kept.
-        await new Promise((r) => setTimeout(r, IDLE_OFFSET_INTERVAL_MS - sinceLastWrite));
-      }
       const started = performance.now();
       await opts.sink.write(messages, offsetMessage(offset));
       lastOffsetWrite = now();

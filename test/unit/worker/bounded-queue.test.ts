@@ -57,4 +57,20 @@ describe('createBoundedQueue', () => {
     }
     expect(seen).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
   });
+
+  it('waitForItems wakes as soon as an item arrives, and gives up after its time without one', async () => {
+    const { q } = make();
+    const early = q.waitForItems(10_000);
+    setTimeout(() => q.push(1, 1), 5);
+    const started = Date.now();
+    expect(await early).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000); // woken by the push, not the 10 s timer
+    expect(await q.waitForItems(10_000)).toBe(true); // an item is already there
+    expect(await q.take(10, 100)).toEqual([1]);
+    expect(await q.waitForItems(20)).toBe(false);
+    // The timer left no waiter behind: a take afterwards still wakes on a push.
+    const next = q.take(10, 100);
+    q.push(2, 1);
+    expect(await next).toEqual([2]);
+  });
 });

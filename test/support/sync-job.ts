@@ -95,6 +95,25 @@ async function withAdmin<T>(env: TestEnv, fn: (admin: Admin) => Promise<T>): Pro
   }
 }
 
+/** Writes raw messages to a topic (not through the product): another producer's records. */
+export async function produce(
+  env: TestEnv,
+  topic: string,
+  messages: { value: string | Buffer; partition?: number }[],
+): Promise<void> {
+  const producer = new Kafka({
+    clientId: 'test-producer',
+    brokers: env.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 export function createTopic(env: TestEnv, topic: string, numPartitions: number): Promise<void> {
   return withAdmin(env, async (admin) => {
     await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });

@@ -2,9 +2,8 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
-import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { type CliProcess, startCli } from '../../support/cli-process.ts';
-import { createTopic, deleteTopics, rootConnection } from '../../support/sync-job.ts';
+import { createTopic, deleteTopics, produce, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
@@ -173,23 +172,13 @@ describe('syncjob decode', () => {
     await createTopic(env, mixed, 1);
     try {
       const records = (await readTopic(env.kafka.brokers, topic, 3)).map((m) => encodeRecord(m.record));
-      const producer = new Kafka({
-        clientId: 'decode-test',
-        brokers: env.kafka.brokers,
-        logLevel: logLevel.NOTHING,
-      }).producer();
-      await producer.connect();
-      await producer.send({
-        topic: mixed,
-        messages: [
-          { value: 'not avro at all' },
-          { value: records[0]! },
-          { value: records[1]! },
-          { value: '{"version":1,"binlog":{}}' },
-          { value: records[2]! },
-        ],
-      });
-      await producer.disconnect();
+      await produce(env, mixed, [
+        { value: 'not avro at all' },
+        { value: records[0]! },
+        { value: records[1]! },
+        { value: '{"version":1,"binlog":{}}' },
+        { value: records[2]! },
+      ]);
       const cli = decode([mixed, '--from-beginning', '--max', '20']);
       expect(await exitCode(cli), cli.output()).toBe(0);
       const lines = cli

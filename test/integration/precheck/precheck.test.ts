@@ -4,13 +4,19 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncJob } from '../../../src/api/v1alpha1/syncjob-spec.ts';
-import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../../../src/log.ts';
 import { runPrecheck } from '../../../src/precheck/run-precheck.ts';
 import type { PrecheckItem } from '../../../src/precheck/types.ts';
 import { createSecretResolver, secretEnvName } from '../../../src/worker/secrets.ts';
 import { startCli } from '../../support/cli-process.ts';
-import { createTopic, deleteTopics, rootConnection, SYNC_SECRET, testJob } from '../../support/sync-job.ts';
+import {
+  createTopic,
+  deleteTopics,
+  produce,
+  rootConnection,
+  SYNC_SECRET,
+  testJob,
+} from '../../support/sync-job.ts';
 import { inTestenvShell, testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
@@ -141,14 +147,7 @@ describe('precheck', () => {
   });
 
   it('fails existing data under precheckError and skips it under ignore', async () => {
-    const producer = new Kafka({
-      clientId: 'pc-test',
-      brokers: env.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    }).producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ value: 'x' }] });
-    await producer.disconnect();
+    await produce(env, topic, [{ value: 'x' }]);
     expect(item(await run(job()), 'target.existingData')).toMatchObject({
       result: 'Failed',
       message: `the topic already holds records: ${topic} (1 records)`,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
-import { deleteTopics } from '../../support/sync-job.ts';
+import { deleteTopics, produce } from '../../support/sync-job.ts';
 import { inTestenvShell, testEnv, uniqueName } from '../../support/testenv.ts';
 
 // `eval "$(scripts/testenv.sh env)"` as README and CONTRIBUTING tell a user: the variables are
@@ -39,10 +38,7 @@ describe('eval "$(scripts/testenv.sh env)"', () => {
           `kafka-configs --bootstrap-server "$KAFKA_BROKERS" --describe --entity-type topics --entity-name ${topic}`,
         ),
       ).toContain('max.message.bytes=2097152');
-      const producer = new Kafka({ brokers: env.kafka.brokers, logLevel: logLevel.NOTHING }).producer();
-      await producer.connect();
-      await producer.send({ topic, messages: [{ value: 'hello from the test', partition: 0 }] });
-      await producer.disconnect();
+      await produce(env, topic, [{ value: 'hello from the test', partition: 0 }]);
       expect(
         await inTestenvShell(
           `kafka-console-consumer --bootstrap-server "$KAFKA_BROKERS" --topic ${topic} --from-beginning --max-messages 1 --timeout-ms 30000`,

@@ -1,10 +1,26 @@
-// Runs in every integration test file: prints what its processes and loggers said when one of its
-// tests (or a hook) fails, and records the file's peak RSS, so a test whose memory grows with the
-// machine's speed shows up (`scripts/testenv.sh` run dir, test-rss.tsv).
-import { appendFileSync } from 'node:fs';
+// Runs in every integration test file: prints what its processes, loggers and the shared services
+// said when one of its tests (or a hook) fails, and records the file's peak RSS for the summary the
+// global setup prints, so a test whose memory grows with the machine's speed shows up.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeEach, inject } from 'vitest';
-import { failureOutput } from './failure-output.ts';
+import { failureOutput, showOnFailure } from './failure-output.ts';
+
+// The shared services' own logs, their last lines: what MariaDB, Kafka or the API server said
+// around the failure.
+const script = new URL('../../scripts/testenv.sh', import.meta.url).pathname;
+showOnFailure('test services (last 40 lines of each log)', () => {
+  const files = execFileSync('bash', [script, 'logs', 'mariadb', 'kafka', 'kube', 'kafka-compat'], {
+    encoding: 'utf8',
+  })
+    .split(/\s+/)
+    .filter(Boolean);
+  return files
+    .filter((f) => existsSync(f))
+    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-41).join('\n')}`)
+    .join('\n');
+});
 
 let printed = false;
 const print = () => {

@@ -1,5 +1,4 @@
 // The target half of the precheck: the job's Kafka settings and secrets, one admin client.
-
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Admin, Kafka } from '../kafka/kafkajs.ts';

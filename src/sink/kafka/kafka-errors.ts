@@ -36,7 +36,7 @@ const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 /** What a failed send carried, for a fix that names the topic and a size that fits. */
 export interface SendContext {
   brokers: readonly string[];
-  /** The topic of the largest record of the batch, and that record's size in bytes. */
+  /** The topic of the largest record written (the offset record included) and its size in bytes. */
   largest: { topic: string; bytes: number } | null;
 }
 
@@ -46,16 +46,16 @@ export function classifySendError(err: unknown, context: SendContext): unknown {
   const auth = authenticationFailure(err);
   if (auth) return auth;
   const type = (err as { type?: string }).type;
-  if (type !== undefined && TOO_LARGE.has(type) && context.largest) {
-    const { topic, bytes } = context.largest;
+  if (type !== undefined && TOO_LARGE.has(type)) {
+    const largest = context.largest;
     // Twice the largest record, in whole MiB: room for the batch framing and a somewhat larger row.
-    const limit = Math.max(2, Math.ceil((2 * bytes) / MIB)) * MIB;
+    const limit = largest ? Math.max(2, Math.ceil((2 * largest.bytes) / MIB)) * MIB : 0;
     return new SyncError(
-      `Kafka refused a record of ${bytes} bytes for topic ${topic}: ${(err as Error).message}`,
+      `Kafka refused ${largest ? `a record of ${largest.bytes} bytes for topic ${largest.topic}` : 'the records'}: ${(err as Error).message}`,
       {
         retriable: false,
         reason: 'RecordTooLarge',
-        fix: `raise the topic's limit: ${raiseMaxMessageBytesCommand(context.brokers, topic, limit)} (and the brokers' message.max.bytes if it is lower), or leave the table with the large rows out of spec.objects`,
+        fix: `raise the topic's limit: ${largest ? raiseMaxMessageBytesCommand(context.brokers, largest.topic, limit) : "the topic's max.message.bytes"} (and the brokers' message.max.bytes if it is lower), or leave the table with the large rows out of spec.objects`,
         cause: err,
       },
     );

@@ -2,7 +2,6 @@
 // the records and the offset that covers them: exactly-once, and a second worker of the same job
 // fences the first. Without one (Kafka 0.10), the offset is written after the records are
 // acknowledged: at-least-once, replaying at most the last batch.
-
 import { ConfigError, SyncError } from '../../errors.ts';
 import { createTopicCommand } from '../../kafka/cli-commands.ts';
 import { CompressionTypes, type Kafka, Partitioners, type Producer } from '../../kafka/kafkajs.ts';
@@ -142,7 +141,10 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
         ? writePlain(batch, offset)
         : writeInTransaction(batch, offset)
       ).catch((err: unknown) => {
-        throw classifySendError(err, { brokers: opts.brokers, largest: largestRecord(batch) });
+        throw classifySendError(err, {
+          brokers: opts.brokers,
+          largest: largestRecord(offset ? [...batch, offset] : batch),
+        });
       });
     },
 

@@ -14,11 +14,10 @@ help:
 	@echo "make deploy         regenerate deploy/ from charts/ (needs helm: scripts/testenv.sh install kube)"
 	@echo "make e2e            the end-to-end test on kind (needs Docker)"
 
-# npm ci only when the lock file changed since the last install.
-node_modules/.package-lock.json: package.json package-lock.json
-	@# The machine's own Node may be older than the one npm ci installs (the `node` devDependency):
-	@# its engine warnings are expected, so only errors are shown.
-	npm ci --no-audit --no-fund --loglevel=error
+# npm ci only when the lock file changed since the last install; the Kafka client's native module
+# is built from source (scripts/install-deps.sh says why).
+node_modules/.package-lock.json: package.json package-lock.json scripts/install-deps.sh
+	scripts/install-deps.sh
 	@touch $@
 
 deps: node_modules/.package-lock.json

@@ -17,7 +17,6 @@ import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
 import { decodeRecord } from '../src/format/dts-avro/codec.ts';
 import { valueText } from '../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../src/format/dts-avro/values.ts';
-import { createKafkaClient } from '../src/kafka/client.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../src/log.ts';
 import { createKafkaSink } from '../src/sink/kafka/kafka-sink.ts';
@@ -187,12 +186,7 @@ async function sinkCeiling(rows: number, recordBytes: number) {
   const topic = `bench-sink-${suffix}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   const sink = createKafkaSink({
-    brokers,
-    kafka: createKafkaClient({
-      brokers,
-      clientId: 'bench-sink',
-      logger: createRootLogger({ level: 'warn' }),
-    }),
+    client: { brokers, clientId: 'bench-sink', logger: createRootLogger({ level: 'warn' }) },
     acks: 'all',
     compression: 'none',
     idempotent: true,

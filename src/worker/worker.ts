@@ -118,20 +118,20 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   const { source, target } = job.spec;
   const connection = await mysqlConnection(job, opts.resolveSecret);
   const kafkaOptions = await kafkaConnection(job, opts.resolveSecret);
-  const kafka = createKafkaClient({
+  const clientOptions = {
     ...kafkaOptions,
     clientId: `syncjob-${job.metadata.name}`,
     logger: log.child({ component: 'kafka' }),
-    onClientError: (error) => metrics.kafkaClientErrors.inc({ error }),
-  });
+    onClientError: (error: string) => metrics.kafkaClientErrors.inc({ error }),
+  };
+  const kafka = createKafkaClient(clientOptions);
   const exactlyOnce = transactional(job);
   const key = jobKey(job);
   const offsets = { topic: job.spec.offsets.topic, key: Buffer.from(key) };
 
   const control = await mysql.createConnection({ ...connection, timezone: 'Z', dateStrings: true });
   const sink = createKafkaSink({
-    kafka,
-    brokers: kafkaOptions.brokers,
+    client: clientOptions,
     acks: target.acks,
     compression: target.compression,
     idempotent: target.version !== '0.10' && target.acks === 'all',
@@ -148,10 +148,11 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   let initializationRun: Promise<void> | undefined;
   try {
     const [[versionRow]] = await control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
-    await ensureOffsetsTopic(kafka, offsets.topic, log);
     // Connecting a transactional producer fences any older worker of this job and aborts what it
-    // left open, so the offset loaded next is exactly what Kafka's committed data reaches.
+    // left open, so the offset loaded next is exactly what Kafka's committed data reaches. First,
+    // so that a refused login or certificate is reported by the sink, named with its fix.
     await sink.connect();
+    await ensureOffsetsTopic(kafka, offsets.topic, log);
     const stored = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
     const init = job.spec.initialization;
     // A stored offset knows whether initialization is still due; a new job starts it when asked.

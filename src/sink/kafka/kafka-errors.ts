@@ -2,6 +2,12 @@
 // timeouts, a broker restart) stays retriable.
 import { SyncError } from '../../errors.ts';
 import { raiseMaxMessageBytesCommand } from '../../kafka/cli-commands.ts';
+import { rdkafkaErrorName } from '../../kafka/rdkafka.ts';
+
+const FENCED = {
+  reason: 'WorkerFenced',
+  fix: 'none needed: another worker of this job took over; this one stops',
+};
 
 const TERMINAL: Record<string, { reason: string; fix: string }> = {
   TOPIC_AUTHORIZATION_FAILED: {
@@ -13,25 +19,21 @@ const TERMINAL: Record<string, { reason: string; fix: string }> = {
     fix: 'grant the SASL user IDEMPOTENT_WRITE on the cluster, or use acks other than all',
   },
   // Another worker of the same job started a transaction with our transactional id.
-  INVALID_PRODUCER_EPOCH: {
-    reason: 'WorkerFenced',
-    fix: 'none needed: another worker of this job took over; this one stops',
-  },
-  PRODUCER_FENCED: {
-    reason: 'WorkerFenced',
-    fix: 'none needed: another worker of this job took over; this one stops',
+  _FENCED: FENCED,
+  INVALID_PRODUCER_EPOCH: FENCED,
+  PRODUCER_FENCED: FENCED,
+  // Idempotence or transactions asked of brokers older than 0.11.
+  _UNSUPPORTED_FEATURE: {
+    reason: 'InvalidConfiguration',
+    fix: "set target.version to the brokers' version: with 0.10 the job writes at-least-once, without idempotence or transactions",
   },
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: {
     reason: 'TransactionNotAuthorized',
     fix: 'grant the SASL user WRITE and DESCRIBE on the transactional id syncjob-* (or use target.version 0.10 for at-least-once)',
   },
-  SASL_AUTHENTICATION_FAILED: {
-    reason: 'KafkaAuthenticationFailed',
-    fix: 'check the SASL mechanism and the credentials in the referenced secret',
-  },
 };
 
-const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const TOO_LARGE = new Set(['MSG_SIZE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /** What a failed send carried, for a fix that names the topic and a size that fits. */
 export interface SendContext {
@@ -42,16 +44,20 @@ export interface SendContext {
 
 const MIB = 1024 * 1024;
 
+/** A librdkafka failure: its error name (see rdkafkaErrorName) and its text. */
+function failure(err: unknown): { name: string | undefined; message: string } {
+  return { name: rdkafkaErrorName(err), message: (err as Error | null)?.message ?? String(err) };
+}
+
 export function classifySendError(err: unknown, context: SendContext): unknown {
-  const auth = authenticationFailure(err);
-  if (auth) return auth;
-  const type = (err as { type?: string }).type;
-  if (type !== undefined && TOO_LARGE.has(type)) {
+  const { name, message } = failure(err);
+  if (name === 'SASL_AUTHENTICATION_FAILED' || name === '_AUTHENTICATION') return authenticationFailure(err);
+  if (name !== undefined && TOO_LARGE.has(name)) {
     const largest = context.largest;
     // Twice the largest record, in whole MiB: room for the batch framing and a somewhat larger row.
     const limit = largest ? Math.max(2, Math.ceil((2 * largest.bytes) / MIB)) * MIB : 0;
     return new SyncError(
-      `Kafka refused ${largest ? `a record of ${largest.bytes} bytes for topic ${largest.topic}` : 'the records'}: ${(err as Error).message}`,
+      `Kafka refused ${largest ? `a record of ${largest.bytes} bytes for topic ${largest.topic}` : 'the records'}: ${message}`,
       {
         retriable: false,
         reason: 'RecordTooLarge',
@@ -60,80 +66,56 @@ export function classifySendError(err: unknown, context: SendContext): unknown {
       },
     );
   }
-  const terminal = type === undefined ? undefined : TERMINAL[type];
+  const terminal = name === undefined ? undefined : TERMINAL[name];
   if (!terminal) return err;
-  return new SyncError(`Kafka refused the records: ${(err as Error).message}`, {
+  return new SyncError(`Kafka refused the records: ${message}`, {
     retriable: false,
     ...terminal,
     cause: err,
   });
 }
 
-// Node's codes for a broker certificate that the configured trust cannot verify. kafkajs retries
-// them like any connection error (about half a minute with the retry settings above), then gives up.
-const TLS_UNTRUSTED = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
-const TLS_EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-
-/** The error and the errors it wraps (kafkajs chains them through `cause`). */
-function* errorChain(
-  err: unknown,
-): Generator<{ name?: string; code?: string; type?: string; message?: string }> {
-  let current: unknown = err;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    yield current as { name?: string; code?: string; type?: string; message?: string };
-    current = (current as { cause?: unknown }).cause;
-  }
+// A wrong password, or a mechanism the broker does not enable: no retry helps.
+function authenticationFailure(err: unknown): SyncError {
+  return new SyncError(`Kafka rejected the SASL login: ${failure(err).message}`, {
+    retriable: false,
+    reason: 'KafkaAuthenticationFailed',
+    fix: 'check target.sasl.mechanism (the broker must enable it) and the username and password in the secret referenced by target.sasl.secretRef',
+    cause: err,
+  });
 }
 
-// kafkajs raises KafkaJSSASLAuthenticationError for wrong credentials or a mechanism the broker
-// does not enable; the broker's SASL_AUTHENTICATION_FAILED is the same answer. No retry helps.
-function authenticationFailure(err: unknown): SyncError | undefined {
-  for (const e of errorChain(err)) {
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
-      return new SyncError(`Kafka rejected the SASL login: ${e.message}`, {
-        retriable: false,
-        reason: 'KafkaAuthenticationFailed',
-        fix: 'check target.sasl.mechanism (the broker must enable it) and the username and password in the secret referenced by target.sasl.secretRef',
-        cause: err,
-      });
-    }
-  }
-  return undefined;
-}
+// OpenSSL's words for a broker certificate that does not verify, as librdkafka passes them on.
+const TLS_FIXES: [RegExp, string][] = [
+  [
+    /hostname mismatch|IP address mismatch/i,
+    'list the brokers by a host name or IP address that the broker certificate names, or set target.tls.insecureSkipVerify: true (testing only)',
+  ],
+  [
+    /certificate has expired|certificate is not yet valid/i,
+    'renew the broker certificate (or correct the clock of the broker or of this node)',
+  ],
+  [
+    /certificate verify failed|self[- ]signed certificate|unable to get (local )?issuer certificate|could not be verified/i,
+    'put the CA certificate that signed the broker certificate (PEM) into the secret referenced by target.tls.caSecretRef, or set target.tls.insecureSkipVerify: true (testing only)',
+  ],
+];
 
 function tlsFailure(err: unknown): SyncError | undefined {
-  for (const e of errorChain(err)) {
-    const code = e.code ?? '';
-    let fix: string | undefined;
-    if (TLS_UNTRUSTED.has(code)) {
-      fix =
-        'put the CA certificate that signed the broker certificate (PEM) into the secret referenced by target.tls.caSecretRef, or set target.tls.insecureSkipVerify: true (testing only)';
-    } else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      fix =
-        'list the brokers by a host name or IP address that the broker certificate names, or set target.tls.insecureSkipVerify: true (testing only)';
-    } else if (TLS_EXPIRED.has(code)) {
-      fix = 'renew the broker certificate (or correct the clock of the broker or of this node)';
-    }
-    if (fix !== undefined) {
-      return new SyncError(`the Kafka broker certificate did not verify (${code}): ${e.message}`, {
-        retriable: false,
-        reason: 'KafkaTLSVerificationFailed',
-        fix,
-        cause: err,
-      });
-    }
-  }
-  return undefined;
+  const { message } = failure(err);
+  const fix = TLS_FIXES.find(([pattern]) => pattern.test(message))?.[1];
+  if (fix === undefined) return undefined;
+  return new SyncError(`the Kafka broker certificate did not verify: ${message}`, {
+    retriable: false,
+    reason: 'KafkaTLSVerificationFailed',
+    fix,
+    cause: err,
+  });
 }
 
 export function classifyConnectError(err: unknown): unknown {
-  return authenticationFailure(err) ?? tlsFailure(err) ?? err;
+  const { name } = failure(err);
+  if (name === 'SASL_AUTHENTICATION_FAILED' || name === '_AUTHENTICATION') return authenticationFailure(err);
+  if (name === '_SSL') return tlsFailure(err) ?? err;
+  return classifySendError(err, { brokers: [], largest: null });
 }

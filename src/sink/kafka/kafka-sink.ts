@@ -1,20 +1,28 @@
-// The Kafka sink (kafkajs). With a transactional id every write is one Kafka transaction holding
+// The Kafka sink (librdkafka). With a transactional id every write is one Kafka transaction holding
 // the records and the offset that covers them: exactly-once, and a second worker of the same job
 // fences the first. Without one (Kafka 0.10), the offset is written after the records are
 // acknowledged: at-least-once, replaying at most the last batch.
-import { ConfigError, SyncError } from '../../errors.ts';
+import { SyncError } from '../../errors.ts';
 import { createTopicCommand } from '../../kafka/cli-commands.ts';
-import { CompressionTypes, type Kafka, Partitioners, type Producer } from '../../kafka/kafkajs.ts';
+import type { KafkaClientOptions } from '../../kafka/client.ts';
+import {
+  connectionConfig,
+  type LibrdKafkaError,
+  Producer,
+  type ProducerGlobalConfig,
+  rdkafkaError,
+  rdkafkaErrorName,
+  rdkafkaEventName,
+} from '../../kafka/rdkafka.ts';
 import type { RecordSink, SinkMessage } from '../record-sink.ts';
-import { classifyConnectError, classifySendError, type SendContext } from './kafka-errors.ts';
+import { classifyConnectError, classifySendError } from './kafka-errors.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaSinkOptions {
-  kafka: Kafka;
-  /** The bootstrap servers the client uses, for the commands that fix messages show. */
-  brokers: readonly string[];
+  /** Brokers, SASL, TLS, client id and logger: the same options the job's kafkajs client gets. */
+  client: KafkaClientOptions;
   acks: Acks;
   compression: Compression;
   /** Idempotent producer (no duplicates on retry); needs brokers 0.11+ and acks=all. */
@@ -25,19 +33,26 @@ export interface KafkaSinkOptions {
 
 const ACKS: Record<Acks, number> = { all: -1, leader: 1, none: 0 };
 
-// kafkajs ships gzip only; the other codecs need a codec package registered by the user.
-const CODECS: Partial<Record<Compression, CompressionTypes>> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
+// How long one call into the transaction coordinator or the brokers may take before the attempt
+// fails (and the worker retries it from the last committed offset).
+const CALL_TIMEOUT_MS = 60_000;
+// The first metadata request. Kept short: until it ends, close() cannot (a refused login ends the
+// wait for connect() at once, but not the request); a broker that is down fails the attempt,
+// which the worker retries with backoff.
+const CONNECT_TIMEOUT_MS = 10_000;
+// Errors librdkafka reports while connecting that no wait fixes.
+const CONNECT_TERMINAL = new Set(['_AUTHENTICATION', '_SSL']);
 
-type TopicMessages = {
-  topic: string;
-  messages: { key: Buffer | null; value: Buffer; partition: number }[];
-}[];
+/** The error name of a fatal error, from the text librdkafka logged for it. */
+const fatalName = (text: string): string =>
+  /fenced/i.test(text)
+    ? '_FENCED'
+    : /not supported by broker/i.test(text)
+      ? '_UNSUPPORTED_FEATURE'
+      : '_FATAL';
 
-function largestRecord(messages: readonly SinkMessage[]): SendContext['largest'] {
-  let largest: SendContext['largest'] = null;
+function largestRecord(messages: readonly SinkMessage[]) {
+  let largest: { topic: string; bytes: number } | null = null;
   for (const m of messages) {
     const bytes = m.value.length + (m.key?.length ?? 0);
     if (!largest || bytes > largest.bytes) largest = { topic: m.topic, bytes };
@@ -45,111 +60,185 @@ function largestRecord(messages: readonly SinkMessage[]): SendContext['largest']
   return largest;
 }
 
-function byTopic(messages: readonly SinkMessage[]): TopicMessages {
-  const grouped = new Map<string, TopicMessages[number]['messages']>();
-  for (const m of messages) {
-    let list = grouped.get(m.topic);
-    if (!list) {
-      list = [];
-      grouped.set(m.topic, list);
-    }
-    list.push({ key: m.key, value: m.value, partition: m.partition });
-  }
-  return [...grouped].map(([topic, msgs]) => ({ topic, messages: msgs }));
-}
+/** A callback-style librdkafka call as a promise. */
+const call = (start: (done: (err: LibrdKafkaError | null | undefined) => void) => void) =>
+  new Promise<void>((resolve, reject) => start((err) => (err ? reject(err) : resolve())));
 
 export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
-  const compression = CODECS[opts.compression];
-  if (compression === undefined) {
-    throw new ConfigError(
-      `target.compression ${opts.compression} is not available in this build`,
-      'use compression none or gzip',
-    );
-  }
   const idempotent = opts.idempotent || opts.transactionalId !== undefined;
   if (idempotent && opts.acks !== 'all') {
-    throw new ConfigError('exactly-once and idempotent writes need target.acks all', 'set target.acks: all');
+    throw new SyncError('exactly-once and idempotent writes need target.acks all', {
+      retriable: false,
+      reason: 'InvalidConfiguration',
+      fix: 'set target.acks: all',
+    });
   }
-  const admin = opts.kafka.admin();
-  // One request in flight keeps the order of a partition even when a retry happens. An idempotent
-  // producer must never give up a retry (a gap would break its sequence numbers), so it retries
-  // until the broker answers; lag and the send-duration metric show a broker that is down.
-  const producer: Producer = opts.kafka.producer({
-    idempotent,
-    maxInFlightRequests: 1,
-    ...(opts.transactionalId === undefined
-      ? {}
-      : { transactionalId: opts.transactionalId, transactionTimeout: 60_000 }),
-    // The partition is always chosen by us (src/sink/partitioner.ts); this only silences kafkajs.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // A transaction may start while the coordinator still writes the previous commit's markers
-    // (CONCURRENT_TRANSACTIONS, after nearly every commit at a high rate); that clears within
-    // milliseconds, so a transactional producer retries every ~20 ms, as the Java producer does
-    // for it, rather than backing off exponentially into seconds of latency.
-    ...(opts.transactionalId !== undefined
-      ? { retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, multiplier: 1, maxRetryTime: 20 } }
-      : idempotent
-        ? { retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 10_000 } }
-        : {}),
+  const { client } = opts;
+  const transactional = opts.transactionalId !== undefined;
+  const config: ProducerGlobalConfig = {
+    ...connectionConfig(client),
+    'compression.codec': opts.compression,
+    'enable.idempotence': idempotent,
+    // A plain producer keeps a partition's order across retries with one request in flight; the
+    // idempotent one does so with up to five (its sequence numbers order them).
+    'max.in.flight.requests.per.connection': idempotent ? 5 : 1,
+    // The broker decides what is too large (the topic's max.message.bytes); refused records become
+    // RecordTooLarge with the command that raises it, not a client-side limit the fix cannot reach.
+    'message.max.bytes': 1_000_000_000,
+    'allow.auto.create.topics': false,
+    'linger.ms': 5,
+    // CONCURRENT_TRANSACTIONS (a transaction begun while the coordinator still writes the last
+    // one's markers) clears within milliseconds: retry soon, not after exponential seconds.
+    'retry.backoff.ms': 20,
+    'retry.backoff.max.ms': 1000,
+    'queue.buffering.max.messages': 2_000_000,
+    'queue.buffering.max.kbytes': 512 * 1024,
+    // A transaction's outcome comes from its commit; delivery reports cost ~4 µs per record, so only
+    // the plain producer, which has no other way to learn of a failed record, asks for them.
+    dr_cb: !transactional,
+    // Client-level errors (a refused login, a failed handshake) arrive as 'event.error' only with this.
+    event_cb: true,
+    ...(transactional
+      ? { 'transactional.id': opts.transactionalId, 'transaction.timeout.ms': CALL_TIMEOUT_MS }
+      : {}),
+  };
+  const producer = new Producer(config, { acks: ACKS[opts.acks] });
+  const log = client.logger;
+  // librdkafka's error events carry only the kind of failure ("authentication failure"); the log
+  // line it writes just before says why, so the last one is kept for the error that stops a call.
+  let lastFailure = '';
+  let fatal: string | null = null;
+  producer.on('event.log', (line: { severity: number; message: string }) => {
+    if (line.severity > 4) return;
+    lastFailure = line.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    if (fatal === null && /^Fatal error/.test(lastFailure)) fatal = lastFailure;
+    log.debug({ librdkafka: lastFailure }, 'The Kafka client logged a failure');
   });
-  const partitionCache = new Map<string, number>();
-  const acks = ACKS[opts.acks];
+  // What librdkafka reports on its own (a broker down, a refused login): a debug line and a metric;
+  // what it cannot overcome fails the call in progress, which classifies and reports it once.
+  let connectFailure: ((err: Error) => void) | null = null;
+  producer.on('event.error', (event: LibrdKafkaError) => {
+    const name = rdkafkaEventName(event);
+    client.onClientError?.(name);
+    log.debug({ err: { name, message: event.message } }, 'The Kafka client reported an error');
+    if (CONNECT_TERMINAL.has(name)) connectFailure?.(rdkafkaError(name, lastFailure || event.message));
+  });
+  // Delivery failures of the current plain write (the first one names the cause).
+  let deliveryFailure: LibrdKafkaError | null = null;
+  producer.on('delivery-report', (err: LibrdKafkaError | null) => {
+    if (err && !deliveryFailure) deliveryFailure = err;
+  });
+
+  let connectFailed = false;
+
+  // After a fatal error every call fails with a consequence ("Local: Fatal error", "Purged in
+  // queue"); the client logged the cause when it happened, and that is what the error names.
+  const withCause = (err: unknown): unknown => (fatal === null ? err : rdkafkaError(fatalName(fatal), fatal));
+
+  function produceAll(batch: readonly SinkMessage[], offset: SinkMessage | null) {
+    for (const m of batch) producer.produce(m.topic, m.partition, m.value, m.key);
+    if (offset) producer.produce(offset.topic, offset.partition, offset.value, offset.key);
+  }
 
   async function writeInTransaction(batch: readonly SinkMessage[], offset: SinkMessage | null) {
-    const tx = await producer.transaction();
+    await call((done) => producer.beginTransaction(done));
     try {
-      await tx.sendBatch({ acks, compression, topicMessages: byTopic(offset ? [...batch, offset] : batch) });
-      await tx.commit();
+      produceAll(batch, offset);
+      await call((done) => producer.commitTransaction(CALL_TIMEOUT_MS, done));
     } catch (err) {
-      await tx.abort().catch(() => undefined);
+      // A fatal error (fenced) leaves nothing to abort; anything else is rolled back so the next
+      // attempt starts clean.
+      if (!(err as LibrdKafkaError).isFatal) {
+        await call((done) => producer.abortTransaction(CALL_TIMEOUT_MS, done)).catch(() => undefined);
+      }
       throw err;
     }
   }
 
+  async function flushed() {
+    await call((done) => producer.flush(CALL_TIMEOUT_MS, done));
+    // Delivery reports arrive by polling; one poll after the flush hands over the last of them.
+    producer.poll();
+    await new Promise((resolve) => setImmediate(resolve));
+    const failure = deliveryFailure;
+    deliveryFailure = null;
+    if (failure) throw failure;
+  }
+
   async function writePlain(batch: readonly SinkMessage[], offset: SinkMessage | null) {
-    if (batch.length > 0) await producer.sendBatch({ acks, compression, topicMessages: byTopic(batch) });
-    if (offset) await producer.sendBatch({ acks, compression, topicMessages: byTopic([offset]) });
+    if (batch.length > 0) {
+      produceAll(batch, null);
+      await flushed();
+    }
+    if (offset) {
+      produceAll([], offset);
+      await flushed();
+    }
   }
 
   return {
     async connect() {
-      await Promise.all([admin.connect(), producer.connect()]).catch((err: unknown) => {
-        throw classifyConnectError(err);
-      });
+      // Events (a refused login) are handed over by polling, and the client's own poll timer starts
+      // only once connected: until then this one does, so a terminal error ends the wait at once.
+      const polling = setInterval(() => producer.isConnected() && producer.poll(), 50);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          connectFailure = reject;
+          producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (err) => (err ? reject(err) : resolve()));
+        });
+        producer.setPollInterval(50);
+        // Fences an older worker with the same transactional id and aborts what it left open.
+        if (transactional) await call((done) => producer.initTransactions(CALL_TIMEOUT_MS, done));
+      } catch (err) {
+        connectFailed = true;
+        throw classifyConnectError(withCause(err));
+      } finally {
+        clearInterval(polling);
+        connectFailure = null;
+      }
     },
 
     async partitions(topic) {
-      const cached = partitionCache.get(topic);
-      if (cached !== undefined) return cached;
-      const topics = await admin.listTopics();
-      if (!topics.includes(topic)) {
+      const metadata = await new Promise<{ topics: { name: string; partitions: unknown[] }[] }>(
+        (resolve, reject) =>
+          producer.getMetadata({ topic, timeout: CALL_TIMEOUT_MS }, (err, data) =>
+            err ? reject(err) : resolve(data),
+          ),
+      ).catch((err: unknown) => {
+        if (rdkafkaErrorName(err) !== 'UNKNOWN_TOPIC_OR_PART') throw err;
+        return { topics: [] };
+      });
+      const found = metadata.topics.find((t) => t.name === topic);
+      if (!found || found.partitions.length === 0) {
         throw new SyncError(`Kafka topic ${topic} does not exist`, {
           retriable: false,
           reason: 'TopicNotFound',
-          fix: `create it (the job never creates topics): ${createTopicCommand(opts.brokers, topic)}`,
+          fix: `create it (the job never creates topics): ${createTopicCommand(client.brokers, topic)}`,
         });
       }
-      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      const count = meta?.partitions.length ?? 0;
-      partitionCache.set(topic, count);
-      return count;
+      return found.partitions.length;
     },
 
     async write(batch, offset) {
       if (batch.length === 0 && offset === null) return;
-      await (opts.transactionalId === undefined
-        ? writePlain(batch, offset)
-        : writeInTransaction(batch, offset)
-      ).catch((err: unknown) => {
-        throw classifySendError(err, {
-          brokers: opts.brokers,
-          largest: largestRecord(offset ? [...batch, offset] : batch),
-        });
-      });
+      await (transactional ? writeInTransaction(batch, offset) : writePlain(batch, offset)).catch(
+        (err: unknown) => {
+          throw classifySendError(withCause(err), {
+            brokers: client.brokers,
+            largest: largestRecord(offset ? [...batch, offset] : batch),
+          });
+        },
+      );
     },
 
     async close() {
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      if (!producer.isConnected()) return;
+      // After a failed connect nothing is left to flush, and disconnecting waits for its metadata
+      // request to time out: let that happen in the background.
+      const disconnected = new Promise<void>((resolve) =>
+        producer.disconnect(CALL_TIMEOUT_MS, () => resolve()),
+      );
+      if (!connectFailed) await disconnected;
     },
   };
 }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../../src/errors.ts';
-import { createKafkaClient } from '../../../src/kafka/client.ts';
 import { type Admin, Kafka, logLevel } from '../../../src/kafka/kafkajs.ts';
 import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink, SinkMessage } from '../../../src/sink/record-sink.ts';
@@ -98,8 +97,7 @@ for (const broker of running) {
     /** The product's sink, configured the way the worker configures it for this broker version. */
     function sink(mode: { idempotent: boolean; transactionalId?: string }): RecordSink {
       return createKafkaSink({
-        brokers,
-        kafka: createKafkaClient({ brokers, clientId: uniqueName('compat-sink'), logger }),
+        client: { brokers, clientId: uniqueName('compat-sink'), logger },
         acks: 'all',
         compression: 'none',
         ...mode,
@@ -192,19 +190,25 @@ for (const broker of running) {
         expect(await readBack(topic, 3, true)).toEqual(['0:aborted', '0:committed-1', '0:committed-2']);
       });
     } else {
-      it('is really a pre-0.11 broker: an idempotent or transactional sink cannot connect', async () => {
+      it('is really a pre-0.11 broker: an idempotent or transactional sink fails at once, naming target.version', async () => {
+        const topic = await createTopic('compat-refused', 1);
         for (const mode of [
           { idempotent: true },
           { idempotent: true, transactionalId: uniqueName('compat-tx') },
         ]) {
           const s = sink(mode);
-          const err = await s.connect().then(
-            () => expect.fail(`Kafka ${version} accepted a producer with ${JSON.stringify(mode)}`),
-            (e: unknown) => e,
-          );
+          const err = await s
+            .connect()
+            .then(() => s.write([{ topic, partition: 0, key: null, value: Buffer.from('x') }], null))
+            .then(
+              () => expect.fail(`Kafka ${version} accepted a producer with ${JSON.stringify(mode)}`),
+              (e: unknown) => e,
+            );
           await s.close();
           // InitProducerId (0.11) is not among the APIs the broker offers.
-          expect(errorText(err)).toMatch(/does not support the requested API/);
+          expect(errorText(err)).toMatch(/requires Apache Kafka broker version >= 0\.11/);
+          expect(err).toMatchObject({ retriable: false, reason: 'InvalidConfiguration' });
+          expect((err as SyncError).fix).toMatch(/target\.version/);
         }
       });
     }

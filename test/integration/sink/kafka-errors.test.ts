@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../../src/errors.ts';
-import { createKafkaClient } from '../../../src/kafka/client.ts';
 import { createKafkaSink } from '../../../src/sink/kafka/kafka-sink.ts';
 import type { RecordSink } from '../../../src/sink/record-sink.ts';
 import { createTopic, deleteTopics } from '../../support/sync-job.ts';
@@ -14,8 +13,7 @@ const logger = testLogger('kafka-errors sink');
 
 const sinkFor = (transactionalId?: string): RecordSink =>
   createKafkaSink({
-    brokers: env.kafka.brokers,
-    kafka: createKafkaClient({ brokers: env.kafka.brokers, clientId: uniqueName('errors-test'), logger }),
+    client: { brokers: env.kafka.brokers, clientId: uniqueName('errors-test'), logger },
     acks: 'all',
     compression: 'none',
     idempotent: true,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetriable, SyncError } from '../../../src/errors.ts';
-import { createKafkaClient, type KafkaClientOptions } from '../../../src/kafka/client.ts';
+import type { KafkaClientOptions } from '../../../src/kafka/client.ts';
 import {
   type Admin,
   Kafka,
@@ -27,8 +27,7 @@ function sink(
   extra: Pick<KafkaClientOptions, 'brokers'> & Partial<Pick<KafkaClientOptions, 'sasl' | 'tls'>>,
 ): RecordSink {
   return createKafkaSink({
-    brokers: extra.brokers,
-    kafka: createKafkaClient({ clientId: uniqueName('security-test'), logger, ...extra }),
+    client: { clientId: uniqueName('security-test'), logger, ...extra },
     acks: 'all',
     compression: 'none',
     idempotent: true,

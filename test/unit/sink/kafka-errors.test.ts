@@ -2,11 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../../src/errors.ts';
 import { classifySendError } from '../../../src/sink/kafka/kafka-errors.ts';
 
-const tooLarge = Object.assign(new Error('The request included a message larger than the max message size'), {
-  type: 'MESSAGE_TOO_LARGE',
-});
+// Errors as librdkafka raises them: a message and a numeric code.
+const tooLarge = Object.assign(new Error('Broker: Message size too large'), { code: 10 });
 
 describe('classifySendError', () => {
+  it('names a fenced worker and a refused transactional id by their reasons', () => {
+    const fenced = classifySendError(
+      Object.assign(new Error('Local: This instance has been fenced'), { code: -144 }),
+      {
+        brokers: [],
+        largest: null,
+      },
+    );
+    expect(fenced).toMatchObject({ retriable: false, reason: 'WorkerFenced' });
+    const refused = classifySendError(
+      Object.assign(new Error('Broker: Transactional Id authorization failed'), { code: 53 }),
+      {
+        brokers: [],
+        largest: null,
+      },
+    );
+    expect(refused).toMatchObject({ retriable: false, reason: 'TransactionNotAuthorized' });
+  });
+
   it('makes a too-large record terminal, with the command that raises the limit of its topic', () => {
     const err = classifySendError(tooLarge, {
       brokers: ['k:9092'],
@@ -25,7 +43,7 @@ describe('classifySendError', () => {
   });
 
   it('leaves a retriable failure as it is', () => {
-    const err = Object.assign(new Error('not leader'), { type: 'NOT_LEADER_OR_FOLLOWER' });
+    const err = Object.assign(new Error('Broker: Not leader for partition'), { code: 6 });
     expect(classifySendError(err, { brokers: ['k:9092'], largest: null })).toBe(err);
   });
 });

@@ -4,26 +4,30 @@
 #   docker build -t ghcr.io/syncjob/syncjob-operator:0.1.0 .
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Build: every dependency (the `node` devDependency fetches Node 24 for npm scripts), then tsc.
+# Build: every dependency (the `node` devDependency fetches Node 24 for npm scripts), the Kafka
+# client's native module from its own sources (scripts/install-deps.sh, as `make deps` does), then tsc.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+COPY scripts/install-deps.sh ./scripts/
+COPY scripts/testenv/lib.sh ./scripts/testenv/
+RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/copy-assets.ts ./scripts/
 RUN npm run build
 
-# Production dependencies only, without install scripts (none of them needs one).
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# Production dependencies only: the built tree without devDependencies (the native module stays).
+FROM build AS deps
+RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# librdkafka is linked against Debian's OpenSSL and zstd.
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libzstd1 zlib1g \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 # The process needs node only: drop npm, npx, corepack and yarn from the image.

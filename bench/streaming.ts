@@ -1,39 +1,38 @@
-// Streaming benchmark through a real worker, MariaDB and Kafka on this machine.
-//   scripts/testenv.sh up && npx node bench/streaming.ts [--rows N] [--rate R] [--seconds S]
-// Catch-up throughput: N rows are committed in 1000-row transactions first, then a worker starts
-// at the binlog position before them; rows/s until all are readable by a read_committed consumer.
-// In the same run two ceilings, each with the worker's ratio to it: plain zongji reading the same
-// range (no conversion, no encoding, no Kafka), and the Kafka sink alone sending as many records of
-// the same size in the worker's batch shape.
-// Latency: one-row transactions at a fixed offered rate R for S seconds; per row, from COMMIT
-// returning to the record being readable; p50/p99/max.
+// Streaming benchmark: syncjob against Debezium, each in a process of its own, into the same Kafka
+// from the same MariaDB on this machine; runs alternate between the tools.
+//   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
+//     [--rows 200000] [--seconds 20] [--chart docs/streaming-bench.svg]
+// Per run and tool, three scenarios, each with a fresh table, topic and tool process:
+//  - catch-up: N rows in 1000-row transactions are written while the tool does not read, then it
+//    reads them; rows/s from the first record to the last one readable by a read_committed consumer;
+//  - latency at 2,000 one-row transactions/s, and at 10,000 rows/s in 1–10-row transactions, for S
+//    seconds: per row, from its COMMIT returning to its record being readable; p50/p99/max.
+// Each scenario also gives the tool's CPU seconds and peak RSS (from /proc). Medians over the runs
+// and syncjob/Debezium ratios are printed last; --chart draws them.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
-import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
-import { decodeRecord } from '../src/format/dts-avro/codec.ts';
-import { valueText } from '../src/format/dts-avro/render.ts';
-import type { DtsValue } from '../src/format/dts-avro/values.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
-import { createRootLogger } from '../src/log.ts';
-import { createKafkaSink } from '../src/sink/kafka/kafka-sink.ts';
-import { createWorkerMetrics } from '../src/worker/metrics.ts';
-import { createWorkerReport } from '../src/worker/report.ts';
-import { createSecretResolver } from '../src/worker/secrets.ts';
-import { runWorker } from '../src/worker/worker.ts';
+import { drawChart } from './lib/chart.ts';
+import { debeziumTool } from './lib/debezium-tool.ts';
+import type { ProcessStats } from './lib/process-stats.ts';
+import { syncjobTool } from './lib/syncjob-tool.ts';
+import type { BenchEnv, Position, StreamingTool } from './lib/tool.ts';
 
 const { values: flags } = parseArgs({
   options: {
+    runs: { type: 'string', default: '3' },
+    tools: { type: 'string', default: 'syncjob,debezium' },
     rows: { type: 'string', default: '200000' },
-    rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '20' },
+    chart: { type: 'string' },
   },
 });
+const RUNS = Number(flags.runs);
 const ROWS = Number(flags.rows);
-const RATE = Number(flags.rate);
 const SECONDS = Number(flags.seconds);
 
 const env = testenvEnv(['mariadb', 'kafka']);
@@ -43,16 +42,24 @@ const suffix = randomBytes(3).toString('hex');
 const database = `bench_${suffix}`;
 
 const root = await mysql.createConnection({ ...mysqlAt, user: 'root', multipleStatements: true });
+const pool = mysql.createPool({ ...mysqlAt, user: 'root', connectionLimit: 8 });
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
 
-type Position = { file: string; position: number };
-
-async function binlogEnd(): Promise<Position> {
-  const [[status]] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-  return { file: status!.File as string, position: Number(status!.Position) };
-}
+const benchEnv: BenchEnv = {
+  mysql: { ...mysqlAt, syncUser: env.MYSQL_SYNC_USER!, syncPassword: env.MYSQL_SYNC_PASSWORD! },
+  brokers,
+  async binlogEnd(): Promise<Position> {
+    const [[status]] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    return { file: status!.File as string, position: Number(status!.Position) };
+  },
+};
+const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
+  if (name === 'syncjob') return syncjobTool(benchEnv);
+  if (name === 'debezium') return debeziumTool(benchEnv);
+  throw new Error(`unknown tool ${name} (syncjob, debezium)`);
+});
 
 const payload = (id: number) => [
   id,
@@ -60,6 +67,60 @@ const payload = (id: number) => [
   (id / 100).toFixed(2),
   '2026-01-02 03:04:05.123456',
 ];
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads a topic from the beginning and notes when each row id's record arrived (ids 0..maxId; only the times are kept). */
+async function watch(topic: string, maxId: number, idOf: (value: Buffer) => number) {
+  const arrived = new Float64Array(maxId + 1);
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  const waiters: { id: number; resolve: () => void }[] = [];
+  const consumer = kafka.consumer({ groupId: `bench-${topic}`, readUncommitted: false, maxBytes: 64 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  void consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      for (const m of batch.messages) {
+        let id = -1;
+        try {
+          id = idOf(m.value!);
+        } catch {
+          // Not a row of the table (a DDL record): not counted.
+        }
+        if (id < 0 || id > maxId || arrived[id]! > 0) continue;
+        arrived[id] = now;
+        if (id > 0) {
+          count++;
+          if (first === 0) first = now;
+          last = now;
+        }
+      }
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (arrived[waiters[i]!.id]! > 0) waiters.splice(i, 1)[0]!.resolve();
+      }
+    },
+  });
+  return {
+    arrived,
+    count: () => count,
+    span: () => (last - first) / 1000,
+    until: (id: number) =>
+      arrived[id]! > 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ id, resolve })),
+    stop: () => consumer.disconnect(),
+  };
+}
+
+async function untilCount(w: { count: () => number }, expected: number, what: string) {
+  const deadline = Date.now() + 600_000;
+  while (w.count() < expected) {
+    if (Date.now() > deadline) throw new Error(`${what}: only ${w.count()} of ${expected} records arrived`);
+    await sleep(20);
+  }
+}
 
 async function createTable(name: string): Promise<string> {
   const table = `${database}.${name}`;
@@ -69,202 +130,177 @@ async function createTable(name: string): Promise<string> {
   return table;
 }
 
-/**
- * Runs a worker from `start` for table `name` until `expected` rows are readable; `during` writes
- * while it streams and returns each id's commit time. Returns rows/s and, with `during`, latencies.
- */
-async function measure(
-  name: string,
-  start: Position,
-  expected: number,
-  during?: () => Promise<Map<number, number>>,
-) {
-  const topic = `bench-${name}-${suffix}`;
+async function createTopic(topic: string) {
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  const job = validateSyncJob({
-    apiVersion: 'syncjob.io/v1alpha1',
-    kind: 'SyncJob',
-    metadata: { name: `bench-${name}` },
-    spec: {
-      source: {
-        type: 'mariadb',
-        ...mysqlAt,
-        username: env.MYSQL_SYNC_USER,
-        passwordSecretRef: { name: 's', key: 'p' },
-        startPosition: { mode: 'file', ...start },
-      },
-      target: { brokers, topic, version: '4.x' },
-      objects: [{ database, tables: [{ name }] }],
-      initialization: { data: false },
+}
+
+/** A sentinel row (id 0) written, then waited for: the tool is streaming once it arrives. */
+async function sentinel(table: string, w: Awaited<ReturnType<typeof watch>>) {
+  await root.query(`INSERT INTO ${table} VALUES (?)`, [payload(0)]);
+  await w.until(0);
+}
+
+async function catchUp(tool: StreamingTool, run: string) {
+  const table = await createTable(`catchup_${tool.name}_${run}`);
+  const topic = tool.topicFor(run, table);
+  await createTopic(topic);
+  const w = await watch(topic, ROWS, tool.idOf);
+  const running = await tool.catchUp(table, topic, {
+    sentinel: () => sentinel(table, w),
+    write: async () => {
+      for (let first = 1; first <= ROWS; first += 1000) {
+        const rows = Array.from({ length: Math.min(1000, ROWS - first + 1) }, (_, i) => payload(first + i));
+        await root.query(`INSERT INTO ${table} VALUES ?`, [rows]);
+      }
     },
   });
-  const received = new Map<number, number>();
-  const consumer = kafka.consumer({
-    groupId: `bench-${name}-${suffix}`,
-    readUncommitted: false,
-    maxBytes: 64 << 20,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const allReceived = new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const now = performance.now();
-        for (const m of batch.messages) {
-          const rec = decodeRecord(m.value!);
-          received.set(Number(valueText((rec.afterImages as readonly DtsValue[])[0]!)), now);
-        }
-        if (received.size >= expected) resolve();
-      },
-    });
-  });
-
-  const t0 = performance.now();
-  const abort = new AbortController();
-  let streaming: () => void = () => undefined;
-  const started = new Promise<void>((r) => {
-    streaming = r;
-  });
-  const worker = runWorker({
-    job,
-    resolveSecret: createSecretResolver({
-      dir: '/nonexistent',
-      env: { SYNCJOB_SECRET_S_P: env.MYSQL_SYNC_PASSWORD },
-    }),
-    metrics: createWorkerMetrics({ job: name }),
-    report: createWorkerReport(),
-    logger: createRootLogger({ level: 'warn' }),
-    signal: abort.signal,
-    onStreaming: (s) => s && streaming(),
-  });
-  await started;
-  const committed = (await during?.()) ?? new Map<number, number>();
-  await allReceived;
-  const seconds = (performance.now() - t0) / 1000;
-  await consumer.disconnect();
-  abort.abort();
-  await worker;
-  const rate = {
-    rows: expected,
-    seconds: Number(seconds.toFixed(2)),
-    rowsPerSecond: Math.round(expected / seconds),
-  };
-  if (committed.size === 0) return rate;
-  const latencies = [...committed].map(([id, at]) => received.get(id)! - at).sort((a, b) => a - b);
-  const pct = (p: number) =>
-    Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1));
-  return { ...rate, p50Ms: pct(50), p99Ms: pct(99), maxMs: pct(100) };
+  await untilCount(w, ROWS, `${tool.name} catch-up`);
+  const stats = await running.stop();
+  await w.stop();
+  return { rowsPerSecond: Math.round((ROWS - 1) / w.span()), ...cost(stats) };
 }
 
-/** The ceiling: plain zongji reading `rows` inserted rows from `start`, doing nothing with them. */
-async function zongjiCeiling(start: Position, name: string, rows: number) {
-  const zongji = new ZongJi({ ...mysqlAt, user: env.MYSQL_SYNC_USER, password: env.MYSQL_SYNC_PASSWORD });
-  let seen = 0;
-  const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    zongji.on('error', reject);
-    zongji.on('binlog', (e: { getEventName(): string; rows?: unknown[] }) => {
-      if (e.getEventName() === 'writerows') seen += e.rows!.length;
-      if (seen >= rows) resolve();
-    });
-    zongji.start({
-      serverId: 77001,
-      filename: start.file,
-      position: start.position,
-      includeEvents: ['tablemap', 'writerows'],
-      includeSchema: { [database]: [name] },
-    });
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  zongji.stop();
-  return { rows, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round(rows / seconds) };
-}
+const cost = (s: ProcessStats) => ({ cpuSeconds: round(s.cpuSeconds), peakRssMiB: s.peakRssMiB });
 
-/** The Kafka sink's own ceiling: `rows` records of `recordBytes` in batches of ~900 KiB, acks=all, idempotent. */
-async function sinkCeiling(rows: number, recordBytes: number) {
-  const topic = `bench-sink-${suffix}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  const sink = createKafkaSink({
-    client: { brokers, clientId: 'bench-sink', logger: createRootLogger({ level: 'warn' }) },
-    acks: 'all',
-    compression: 'none',
-    idempotent: true,
-  });
-  await sink.connect();
-  const perBatch = Math.floor((900 * 1024) / recordBytes);
-  const value = Buffer.alloc(recordBytes - 24, 1);
-  const t0 = performance.now();
-  for (let sent = 0; sent < rows; sent += perBatch) {
-    const n = Math.min(perBatch, rows - sent);
-    await sink.write(
-      Array.from({ length: n }, (_, i) => ({
-        topic,
-        partition: 0,
-        key: Buffer.from(`bench.catchup:["${sent + i}"]`),
-        value,
-      })),
-      null,
+/** Offers `rowsPerSecond` in transactions of `rowsPerTx()` rows for SECONDS; latencies per row. */
+async function latency(tool: StreamingTool, run: string, rowsPerSecond: number, rowsPerTx: () => number) {
+  const table = await createTable(`latency${rowsPerSecond}_${tool.name}_${run}`);
+  const topic = tool.topicFor(run, table);
+  await createTopic(topic);
+  const total = rowsPerSecond * SECONDS;
+  const w = await watch(topic, total, tool.idOf);
+  const running = await tool.stream(table, topic);
+  await sentinel(table, w);
+  const committed = new Float64Array(total + 1);
+  const begin = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let id = 1; id <= total; ) {
+    const n = Math.min(rowsPerTx(), total - id + 1);
+    const wait = begin + ((id - 1) * 1000) / rowsPerSecond - performance.now();
+    if (wait > 1) await sleep(wait);
+    const first = id;
+    const rows = Array.from({ length: n }, (_, i) => payload(first + i));
+    inflight.push(
+      pool.query(`INSERT INTO ${table} VALUES ?`, [rows]).then(() => {
+        const at = performance.now();
+        for (let i = first; i < first + n; i++) committed[i] = at;
+      }),
     );
+    if (inflight.length >= 64) await inflight.shift();
+    id += n;
   }
-  const seconds = (performance.now() - t0) / 1000;
-  await sink.close();
-  return { rows, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round(rows / seconds) };
+  await Promise.all(inflight);
+  const offeredSeconds = (performance.now() - begin) / 1000;
+  await untilCount(w, total, `${tool.name} latency`);
+  const stats = await running.stop();
+  await w.stop();
+  const latencies = new Float64Array(total);
+  for (let id = 1; id <= total; id++) latencies[id - 1] = w.arrived[id]! - committed[id]!;
+  latencies.sort();
+  const pct = (p: number) => round(latencies[Math.min(total - 1, Math.floor((p / 100) * total))]!);
+  return {
+    achievedRowsPerSecond: Math.round(total / offeredSeconds),
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    maxMs: pct(100),
+    ...cost(stats),
+  };
 }
+
+// A fixed sequence of transaction sizes 1–10 (mean 5.5), the same for every tool and run.
+function sizes() {
+  let state = 12345;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return 1 + (state % 10);
+  };
+}
+
+type Result = {
+  catchUp: Awaited<ReturnType<typeof catchUp>>;
+  latency2k: Awaited<ReturnType<typeof latency>>;
+  latency10k: Awaited<ReturnType<typeof latency>>;
+};
+const results = new Map<string, Result[]>(tools.map((t) => [t.name, []]));
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 await root.query(`CREATE DATABASE ${database}`);
 try {
-  const catchUpTable = await createTable('catchup');
-  const catchUpStart = await binlogEnd();
-  for (let first = 1; first <= ROWS; first += 1000) {
-    const rows = Array.from({ length: Math.min(1000, ROWS - first + 1) }, (_, i) => payload(first + i));
-    await root.query(`INSERT INTO ${catchUpTable} VALUES ?`, [rows]);
-  }
-  const catchUp = await measure('catchup', catchUpStart, ROWS);
-  const zongjiOnly = await zongjiCeiling(catchUpStart, 'catchup', ROWS);
-  // The worker's records of this table are ~170 bytes (DTS header, 4 fields, images) plus the key.
-  const sinkOnly = await sinkCeiling(ROWS, 170);
-
-  const latencyTable = await createTable('latency');
-  const total = RATE * SECONDS;
-  const latency = await measure('latency', await binlogEnd(), total, async () => {
-    const committed = new Map<number, number>();
-    const pool = mysql.createPool({ ...mysqlAt, user: 'root', connectionLimit: 8 });
-    const begin = performance.now();
-    const inflight: Promise<void>[] = [];
-    for (let id = 1; id <= total; id++) {
-      const wait = begin + ((id - 1) * 1000) / RATE - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      inflight.push(
-        pool.query(`INSERT INTO ${latencyTable} VALUES (?)`, [payload(id)]).then(() => {
-          committed.set(id, performance.now());
-        }),
-      );
-      if (inflight.length >= 64) await inflight.shift();
+  for (let r = 1; r <= RUNS; r++) {
+    // Alternate which tool goes first, so neither always meets a warmer (or busier) machine.
+    const order = r % 2 ? tools : [...tools].reverse();
+    for (const tool of order) {
+      const run = `${suffix}${r}`;
+      const result: Result = {
+        catchUp: await catchUp(tool, run),
+        latency2k: await latency(tool, run, 2000, () => 1),
+        latency10k: await latency(tool, run, 10_000, sizes()),
+      };
+      results.get(tool.name)!.push(result);
+      process.stderr.write(`[bench] run ${r} ${tool.name}: ${JSON.stringify(result)}\n`);
     }
-    await Promise.all(inflight);
-    await pool.end();
-    return committed;
-  });
-
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(
-    JSON.stringify(
-      {
-        machine: `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-        catchUp,
-        zongjiOnly,
-        workerToZongji: Number((catchUp.rowsPerSecond / zongjiOnly.rowsPerSecond).toFixed(2)),
-        kafkaSinkOnly: sinkOnly,
-        workerToKafkaSink: Number((catchUp.rowsPerSecond / sinkOnly.rowsPerSecond).toFixed(2)),
-        latency: { offeredRowsPerSecond: RATE, ...latency },
-      },
-      null,
-      2,
-    ),
-  );
+  }
 } finally {
   await root.query(`DROP DATABASE IF EXISTS ${database}`);
   await root.end();
+  await pool.end();
   await admin.disconnect();
+}
+
+const metrics: [string, (r: Result) => number][] = [
+  ['catch-up rows/s', (r) => r.catchUp.rowsPerSecond],
+  ['catch-up CPU s', (r) => r.catchUp.cpuSeconds],
+  ['catch-up peak RSS MiB', (r) => r.catchUp.peakRssMiB],
+  ['2k tx/s p50 ms', (r) => r.latency2k.p50Ms],
+  ['2k tx/s p99 ms', (r) => r.latency2k.p99Ms],
+  ['2k tx/s max ms', (r) => r.latency2k.maxMs],
+  ['2k tx/s CPU s', (r) => r.latency2k.cpuSeconds],
+  ['10k rows/s p50 ms', (r) => r.latency10k.p50Ms],
+  ['10k rows/s p99 ms', (r) => r.latency10k.p99Ms],
+  ['10k rows/s max ms', (r) => r.latency10k.maxMs],
+  ['10k rows/s CPU s', (r) => r.latency10k.cpuSeconds],
+  ['streaming peak RSS MiB', (r) => Math.max(r.latency2k.peakRssMiB, r.latency10k.peakRssMiB)],
+];
+const medians = Object.fromEntries(
+  tools.map((t) => [
+    t.name,
+    Object.fromEntries(metrics.map(([name, of]) => [name, median(results.get(t.name)!.map(of))])),
+  ]),
+);
+const spread = Object.fromEntries(
+  tools.map((t) => {
+    const rates = results.get(t.name)!.map((r) => r.catchUp.rowsPerSecond);
+    return [t.name, round(Math.max(...rates) / Math.min(...rates), 2)];
+  }),
+);
+const names = tools.map((t) => t.name);
+const header = `| | ${names.map((n) => `${n} (median of ${RUNS})`).join(' | ')} |${names.length === 2 ? ` ${names[0]} / ${names[1]} |` : ''}`;
+const lines = [header, `|---|${names.map(() => '---|').join('')}${names.length === 2 ? '---|' : ''}`];
+for (const [name] of metrics) {
+  const values = names.map((n) => medians[n]![name]!);
+  const ratio = values.length === 2 && values[1] ? ` ${round(values[0]! / values[1]!, 2)} |` : '';
+  lines.push(`| ${name} | ${values.join(' | ')} |${ratio}`);
+}
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(
+  JSON.stringify(
+    {
+      machine: `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      runs: Object.fromEntries(results),
+      medians,
+      catchUpMaxOverMin: spread,
+    },
+    null,
+    2,
+  ),
+);
+console.log(`\n${lines.join('\n')}`);
+if (flags.chart) {
+  writeFileSync(flags.chart, drawChart(medians, names));
+  process.stderr.write(`[bench] chart written to ${flags.chart}\n`);
 }

@@ -120,7 +120,7 @@ L4J
     kafka-console-consumer:org.apache.kafka.tools.consumer.ConsoleConsumer \
     kafka-console-producer:org.apache.kafka.tools.ConsoleProducer \
     kafka-consumer-groups:org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    kafka-get-offsets:org.apache.kafka.tools.GetOffsetShell; do
+    kafka-get-offsets:org.apache.kafka.tools.GetOffsetShell kafka-log-dirs:org.apache.kafka.tools.LogDirsCommand; do
     class=${name#*:}; name=${name%%:*}
     cat >"$TOOLS_BIN/$name" <<SH
 #!/usr/bin/env bash

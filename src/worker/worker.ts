@@ -36,9 +36,11 @@ export interface WorkerOptions {
 
 // Accounted as encoded bytes; the heap and Buffer overhead of a queued record roughly triples it.
 const QUEUE_BYTES = 16 * 1024 * 1024;
-const BATCH_MAX_RECORDS = 10_000;
-// Under Kafka's default message.max.bytes (1 MiB), which bounds one partition's record batch.
-const BATCH_MAX_BYTES = 900 * 1024;
+// One Kafka transaction's budget: its commit costs a few round trips to the coordinator whatever
+// it holds, so at a high rate it spans many source transactions (librdkafka splits it into record
+// batches within message.max.bytes); at a low rate it holds whatever queued during the last commit.
+const BATCH_MAX_RECORDS = 50_000;
+const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 // Consecutive retriable failures (a few seconds of backoff) after which a retry is worth a warning.
 const PERSISTENT_FAILURES = 3;
 

@@ -91,8 +91,9 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
     // one's markers) clears within milliseconds: retry soon, not after exponential seconds.
     'retry.backoff.ms': 20,
     'retry.backoff.max.ms': 1000,
-    'queue.buffering.max.messages': 2_000_000,
-    'queue.buffering.max.kbytes': 512 * 1024,
+    // Room for the largest write the pipeline makes (src/worker/worker.ts: 50,000 records, 8 MiB).
+    'queue.buffering.max.messages': 200_000,
+    'queue.buffering.max.kbytes': 64 * 1024,
     // A transaction's outcome comes from its commit; delivery reports cost ~4 µs per record, so only
     // the plain producer, which has no other way to learn of a failed record, asks for them.
     dr_cb: !transactional,
@@ -133,7 +134,15 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
 
   // After a fatal error every call fails with a consequence ("Local: Fatal error", "Purged in
   // queue"); the client logged the cause when it happened, and that is what the error names.
-  const withCause = (err: unknown): unknown => (fatal === null ? err : rdkafkaError(fatalName(fatal), fatal));
+  async function withCause(err: unknown): Promise<unknown> {
+    const name = rdkafkaErrorName(err);
+    // The log line may be handed over just after the error: give it a few polls.
+    for (let i = 0; i < 10 && fatal === null && (name === '_FATAL' || name === '_PURGE_QUEUE'); i++) {
+      producer.poll();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return fatal === null ? err : rdkafkaError(fatalName(fatal), fatal);
+  }
 
   function produceAll(batch: readonly SinkMessage[], offset: SinkMessage | null) {
     for (const m of batch) producer.produce(m.topic, m.partition, m.value, m.key);
@@ -191,7 +200,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
         if (transactional) await call((done) => producer.initTransactions(CALL_TIMEOUT_MS, done));
       } catch (err) {
         connectFailed = true;
-        throw classifyConnectError(withCause(err));
+        throw classifyConnectError(await withCause(err));
       } finally {
         clearInterval(polling);
         connectFailure = null;
@@ -222,8 +231,8 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
     async write(batch, offset) {
       if (batch.length === 0 && offset === null) return;
       await (transactional ? writeInTransaction(batch, offset) : writePlain(batch, offset)).catch(
-        (err: unknown) => {
-          throw classifySendError(withCause(err), {
+        async (err: unknown) => {
+          throw classifySendError(await withCause(err), {
             brokers: client.brokers,
             largest: largestRecord(offset ? [...batch, offset] : batch),
           });

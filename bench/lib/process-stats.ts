@@ -1,0 +1,21 @@
+// CPU time and peak memory of a process the bench started, read from /proc (Linux).
+import { readFileSync } from 'node:fs';
+
+// Linux reports utime/stime in clock ticks; USER_HZ is 100 on every architecture Node runs on here.
+const TICKS_PER_SECOND = 100;
+
+export interface ProcessStats {
+  /** User plus system CPU seconds since the process started. */
+  cpuSeconds: number;
+  /** The highest resident set size so far (VmHWM), MiB. */
+  peakRssMiB: number;
+}
+
+export function processStats(pid: number): ProcessStats {
+  // Fields after the command name (which may hold spaces) start at the state, field 3.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds, peakRssMiB: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
+}

@@ -1,0 +1,73 @@
+// syncjob as deployed: `syncjob run -f job.json`, a process of its own, exactly-once (the default).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeRecord } from '../../src/format/dts-avro/codec.ts';
+import { valueText } from '../../src/format/dts-avro/render.ts';
+import type { DtsValue } from '../../src/format/dts-avro/values.ts';
+import { processStats } from './process-stats.ts';
+import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export function syncjobTool(env: BenchEnv): StreamingTool {
+  let port = 19_600;
+  const start = (table: string, topic: string, from: Position): RunningTool => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-syncjob-'));
+    const manifest = path.join(dir, 'job.json');
+    const [database, name] = table.split('.');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'syncjob.io/v1alpha1',
+        kind: 'SyncJob',
+        metadata: { name: `bench-${topic}` },
+        spec: {
+          source: {
+            type: 'mariadb',
+            host: env.mysql.host,
+            port: env.mysql.port,
+            username: env.mysql.syncUser,
+            passwordSecretRef: { name: 's', key: 'p' },
+            startPosition: { mode: 'file', file: from.file, position: from.position },
+          },
+          target: { brokers: env.brokers, topic, version: '4.x' },
+          objects: [{ database, tables: [{ name }] }],
+          initialization: { data: false, schema: false },
+          worker: { metricsPort: port++ },
+        },
+      }),
+    );
+    const child: ChildProcess = spawn(
+      path.join(ROOT, 'node_modules/.bin/node'),
+      [path.join(ROOT, 'src/cli/main.ts'), 'run', '-f', manifest],
+      {
+        env: { ...process.env, SYNCJOB_SECRET_S_P: env.mysql.syncPassword, SYNCJOB_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return {
+      async stop() {
+        const stats = processStats(child.pid!);
+        child.kill('SIGTERM');
+        await exited;
+        return stats;
+      },
+    };
+  };
+  return {
+    idOf: (value) => Number(valueText((decodeRecord(value).afterImages as readonly DtsValue[])[0]!)),
+    name: 'syncjob',
+    topicFor: (run) => `bench-syncjob-${run}`,
+    async catchUp(table, topic, { write }) {
+      const from = await env.binlogEnd();
+      await write();
+      return start(table, topic, from);
+    },
+    async stream(table, topic) {
+      return start(table, topic, await env.binlogEnd());
+    },
+  };
+}

@@ -3,7 +3,7 @@
 // from Maven Central into the testenv cache on first use. Connect standalone has no exactly-once
 // source support (distributed mode only), so Debezium writes at-least-once here.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { processStats } from './process-stats.ts';
@@ -137,8 +137,14 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
         path.join(dir, 'worker.properties'),
         path.join(dir, 'connector.properties'),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      // Its binlog client logs through java.util.logging to stderr: kept in the run's folder.
+      { stdio: ['ignore', 'ignore', openSync(path.join(dir, 'stderr.log'), 'w')] },
     );
+    // 143: the SIGTERM the bench sends.
+    child.once('exit', (code, signal) => {
+      if (code && code !== 143 && signal === null)
+        process.stderr.write(`[bench] Kafka Connect exited with ${code}; logs in ${dir}\n`);
+    });
     await until('the connector task runs', async () => (await taskState()) === 'RUNNING');
     return child;
   };

@@ -22,7 +22,7 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
       JSON.stringify({
         apiVersion: 'syncjob.io/v1alpha1',
         kind: 'SyncJob',
-        metadata: { name: `bench-${topic}` },
+        metadata: { name: topic },
         spec: {
           source: {
             type: 'mariadb',
@@ -60,7 +60,7 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
   return {
     idOf: (value) => Number(valueText((decodeRecord(value).afterImages as readonly DtsValue[])[0]!)),
     name: 'syncjob',
-    topicFor: (run) => `bench-syncjob-${run}`,
+    topicFor: (_run, table) => `bench-${table.slice(table.indexOf('.') + 1).replaceAll('_', '-')}`,
     async catchUp(table, topic, { write }) {
       const from = await env.binlogEnd();
       await write();

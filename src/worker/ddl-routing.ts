@@ -1,5 +1,5 @@
 // Pure decisions about DDL statements against a job's routing: where its DDL record goes, and
-// which selected tables it renames out of the selection.
+// what it does to the selection (the pipeline reports and acts on the effects, in order).
 import type { DdlTarget, TableRef } from '../source/binlog/ddl-target.ts';
 import type { Routing } from './routing.ts';
 
@@ -51,4 +51,35 @@ export function droppedSelectedTables(
     const route = routing.route(t.database, t.table);
     return route ? [{ objectName: route.objectName, listed: routing.listed(t.database, t.table) }] : [];
   });
+}
+
+/**
+ * What a statement does to the job: a table spec.objects names is dropped (stop: it cannot be
+ * synced any more), a table that was only part of a selected database is dropped (it just ends,
+ * like it began), a selected table is renamed out of the selection (it no longer syncs).
+ */
+export type DdlEffect =
+  | { kind: 'stop'; objectName: string }
+  | { kind: 'notice'; reason: string; message: string }
+  | { kind: 'warn'; reason: string; message: string; details: { from: TableRef; to: TableRef } };
+
+export function ddlEffects(routing: Routing, target: DdlTarget): DdlEffect[] {
+  const effects: DdlEffect[] = droppedSelectedTables(routing, target).map((d) =>
+    d.listed
+      ? { kind: 'stop', objectName: d.objectName }
+      : {
+          kind: 'notice',
+          reason: 'TableDropped',
+          message: `table ${d.objectName} was dropped on the source; it no longer syncs`,
+        },
+  );
+  for (const r of renamesOutOfSelection(routing, target)) {
+    effects.push({
+      kind: 'warn',
+      reason: 'TableRenamedOutOfSelection',
+      message: `table ${r.from.database}.${r.from.table} was renamed to ${r.to.database}.${r.to.table}, which is not selected: ${r.objectName} no longer syncs`,
+      details: { from: r.from, to: r.to },
+    });
+  }
+  return effects;
 }

@@ -1,8 +1,6 @@
-// The worker's streaming pipeline: source handler → DTS-Avro encoder → bounded queue → sink.
-// The reader calls the handler synchronously in binlog order; the sink loop drains the queue in
-// batches, one acknowledged write at a time, so the order of a partition is the binlog order.
-// Each write carries the job offset of its last entry, so Kafka's data and the offset that says
-// where it ends never disagree (atomically so on transactional brokers).
+// The worker's streaming pipeline: source handler → DTS-Avro encoder → bounded queue → sink loop
+// (sink-loop.ts). The reader calls the handler synchronously in binlog order; each queued entry
+// carries what the job offset would be if a write ended there.
 
 import { TableGoneError } from '../errors.ts';
 import { encodeRecord } from '../format/dts-avro/codec.ts';
@@ -15,11 +13,12 @@ import type { BinlogHandler } from '../source/binlog/binlog-reader.ts';
 import { comparePositions, type FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
-import { ddlDestination, droppedSelectedTables, renamesOutOfSelection } from './ddl-routing.ts';
+import { ddlDestination, ddlEffects } from './ddl-routing.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
+import { runSinkLoop } from './sink-loop.ts';
 import { type ChunkRows, openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
 
 export interface PipelineOptions {
@@ -113,10 +112,6 @@ interface TablePlan {
   route: TableRoute | null;
   key: (change: RowChange) => string | null;
 }
-
-// A batch with no records (only ends of unrelated transactions) still moves the offset, but at
-// most this often, so a job whose tables are quiet does not write an offset per transaction.
-const IDLE_OFFSET_INTERVAL_MS = 1000;
 
 export function offsetOf(entry: Entry): JobOffset {
   const p = entry.position;
@@ -304,23 +299,14 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     ddl({ sql, target, position }) {
       if (!fresh(position)) return;
-      for (const d of droppedSelectedTables(opts.routing, target)) {
-        // A table the spec names cannot be synced any more: stop, and say so. A table that was only
-        // part of a whole selected database just ends, like it began.
-        if (d.listed) {
-          const err = new TableGoneError(d.objectName);
+      for (const effect of ddlEffects(opts.routing, target)) {
+        if (effect.kind === 'stop') {
+          const err = new TableGoneError(effect.objectName);
           opts.report.raise(err.reason, err.message);
           throw err;
         }
-        opts.report.raise(
-          'TableDropped',
-          `table ${d.objectName} was dropped on the source; it no longer syncs`,
-        );
-      }
-      for (const r of renamesOutOfSelection(opts.routing, target)) {
-        const message = `table ${r.from.database}.${r.from.table} was renamed to ${r.to.database}.${r.to.table}, which is not selected: ${r.objectName} no longer syncs`;
-        opts.report.raise('TableRenamedOutOfSelection', message);
-        opts.logger.warn({ from: r.from, to: r.to }, message);
+        opts.report.raise(effect.reason, effect.message);
+        if (effect.kind === 'warn') opts.logger.warn(effect.details, effect.message);
       }
       if (!opts.emitDdl) return;
       const dest = ddlDestination(opts.routing, target);
@@ -341,55 +327,22 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     value: encodeJobOffset(offset),
   });
 
-  async function run(): Promise<void> {
-    let lastOffsetWrite = 0;
-    for (;;) {
-      const batch = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
-      if (batch.length === 0) return;
-      // Nothing but ends of transactions (other tables', or of a record already written): their
-      // offset alone can wait out the interval, but never hold back a record. Whatever arrives
-      // meanwhile joins this batch, so it is written at once, with the offset after it.
-      while (!batch.some((e) => e.message) && now() - lastOffsetWrite < IDLE_OFFSET_INTERVAL_MS) {
-        if (!(await queue.waitForItems(IDLE_OFFSET_INTERVAL_MS - (now() - lastOffsetWrite)))) break;
-        const more = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
-        if (more.length === 0) break;
-        for (const e of more) batch.push(e);
-      }
-      const messages: SinkMessage[] = [];
-      let bytes = 0;
-      for (const e of batch) {
-        if (e.message) {
-          messages.push(e.message);
-          bytes += e.message.value.length;
-        }
-      }
-      const offset = offsetOf(batch[batch.length - 1]!);
-      const started = performance.now();
-      await opts.sink.write(messages, offsetMessage(offset));
-      lastOffsetWrite = now();
-      acked = offset;
-      metrics.sendDuration.observe((performance.now() - started) / 1000);
-      metrics.bytes.inc(bytes);
-      const nowSeconds = now() / 1000;
-      // Counted per batch: a labelled counter lookup per row would cost more than the row.
-      const byOperation: Record<string, number> = {};
-      let lastCommit: SourcePosition | null = null;
-      for (const e of batch) {
-        if (e.message) {
-          byOperation[e.operation] = (byOperation[e.operation] ?? 0) + 1;
-        } else if (e.operation === 'COMMIT') {
-          lastCommit = e.position;
-          metrics.transactions.inc();
-          metrics.commitToAckSeconds.observe(Math.max(0, nowSeconds - e.position.timestamp));
-        }
-      }
-      for (const [operation, n] of Object.entries(byOperation)) metrics.events.inc({ operation }, n);
-      if (lastCommit) metrics.lagSeconds.set(Math.max(0, nowSeconds - lastCommit.timestamp));
-      const stats = queue.stats();
-      metrics.queueDepth.set(stats.items);
-      metrics.queueBytes.set(stats.bytes);
-    }
-  }
+  const run = () =>
+    runSinkLoop({
+      queue,
+      sink: opts.sink,
+      offsetAt: (entry: Entry) => {
+        const offset = offsetOf(entry);
+        return { offset, message: offsetMessage(offset) };
+      },
+      acknowledged: (offset) => {
+        acked = offset;
+      },
+      metrics,
+      batchMaxRecords: opts.batchMaxRecords,
+      batchMaxBytes: opts.batchMaxBytes,
+      now,
+    });
 
   return {
     handler,

@@ -15,6 +15,7 @@ import type { RowChange, SourcePosition, TableSchema } from '../source/row-chang
 import { createBoundedQueue } from './bounded-queue.ts';
 import { ddlDestination, ddlEffects } from './ddl-routing.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import { createOffsetTracker, jobOffsetAt } from './offset-tracker.ts';
 import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
@@ -113,17 +114,6 @@ interface TablePlan {
   key: (change: RowChange) => string | null;
 }
 
-export function offsetOf(entry: Entry): JobOffset {
-  const p = entry.position;
-  const snapshot = progressOf(entry.snapshot);
-  return {
-    version: 1,
-    binlog: { file: p.file, position: p.offset, gtid: p.gtid, rowsDone: entry.rowsDone },
-    nextId: entry.nextId,
-    ...(snapshot ? { snapshot } : {}),
-  };
-}
-
 export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const now = opts.now ?? Date.now;
   const { metrics } = opts;
@@ -164,12 +154,8 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return plan;
   };
 
-  let nextId = opts.resume?.nextId ?? 1;
+  const context = createOffsetTracker(opts.resume);
   let acked: JobOffset | null = opts.resume;
-  // Row changes of the current source transaction so far; the resumed transaction's first
-  // `skip.rowsDone` are already in Kafka and are dropped.
-  let rowsDone = 0;
-  let skip = opts.resume && opts.resume.binlog.rowsDone > 0 ? opts.resume.binlog : null;
   let progress: SnapshotProgress | undefined = opts.initialization;
   // Where the stream is between transactions: INIT records and markers are positioned here.
   let streamAt: SourcePosition | null = opts.streamFrom
@@ -179,16 +165,6 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     string,
     { window: SnapshotWindow; flushed?: () => void; stopped?: (err: Error) => void }
   >();
-
-  /** Counts a row change of the current transaction; false when it was written before a restart. */
-  const fresh = (position: SourcePosition): boolean => {
-    rowsDone++;
-    if (skip === null) return true;
-    if (position.file === skip.file && position.offset === skip.position && rowsDone <= skip.rowsDone)
-      return false;
-    skip = null;
-    return true;
-  };
 
   const push = (
     topic: string,
@@ -202,7 +178,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, key);
     const message = { topic, partition, key: key === null ? null : Buffer.from(key), value };
     queue.push(
-      { message, operation, position, rowsDone, nextId, snapshot },
+      { message, operation, position, rowsDone: context.rowsDone, nextId: context.nextId, snapshot },
       value.length + (key?.length ?? 0) + 64,
     );
   };
@@ -210,14 +186,21 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const marker = (operation: string) => {
     if (streamAt)
       queue.push(
-        { message: null, operation, position: streamAt, rowsDone: 0, nextId, snapshot: progress },
+        {
+          message: null,
+          operation,
+          position: streamAt,
+          rowsDone: 0,
+          nextId: context.nextId,
+          snapshot: progress,
+        },
         0,
       );
   };
 
   /** Queues a window's surviving rows as INIT records once the stream passed its high mark, between transactions. */
   function flushReady() {
-    if (rowsDone > 0 || streamAt === null) return;
+    if (context.rowsDone > 0 || streamAt === null) return;
     for (const [table, w] of windows) {
       const high = w.window.high();
       if (!w.flushed || !high || comparePositions(streamAt, high) < 0) continue;
@@ -239,7 +222,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
             position: at,
           };
           const record = rowRecord(change, {
-            id: nextId++,
+            id: context.takeId(),
             objectName: route.objectName,
             sourceVersion: opts.sourceVersion,
           });
@@ -266,7 +249,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         w?.window.touch(change.before);
         w?.window.touch(change.after);
       }
-      if (!fresh(change.position)) return;
+      if (!context.fresh(change.position)) return;
       const plan = planFor(change.table);
       const route = plan.route;
       if (!route) return;
@@ -279,26 +262,32 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         return;
       }
       const record = rowRecord(change, {
-        id: nextId++,
+        id: context.takeId(),
         objectName: route.objectName,
         sourceVersion: opts.sourceVersion,
       });
       push(route.topic, route.objectName, plan.key(change), encodeRecord(record), op, change.position);
     },
     commit(position) {
-      rowsDone = 0;
-      skip = null;
+      context.endTransaction();
       queue.push(
-        { message: null, operation: 'COMMIT', position, rowsDone: 0, nextId, snapshot: progress },
+        {
+          message: null,
+          operation: 'COMMIT',
+          position,
+          rowsDone: 0,
+          nextId: context.nextId,
+          snapshot: progress,
+        },
         0,
       );
       reached(position);
     },
     between(position) {
-      if (rowsDone === 0) reached(position);
+      if (context.rowsDone === 0) reached(position);
     },
     ddl({ sql, target, position }) {
-      if (!fresh(position)) return;
+      if (!context.fresh(position)) return;
       for (const effect of ddlEffects(opts.routing, target)) {
         if (effect.kind === 'stop') {
           const err = new TableGoneError(effect.objectName);
@@ -313,7 +302,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       if (!dest) return;
       const record = ddlRecord(
         { database: dest.database, table: dest.table, sql, position },
-        { id: nextId++, sourceVersion: opts.sourceVersion },
+        { id: context.takeId(), sourceVersion: opts.sourceVersion },
       );
       // No key: under key partitioning DDL goes to partition 0, as the reference service does.
       push(dest.topic, objectName(dest.database, dest.table), null, encodeRecord(record), 'DDL', position);
@@ -332,7 +321,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       queue,
       sink: opts.sink,
       offsetAt: (entry: Entry) => {
-        const offset = offsetOf(entry);
+        const offset = jobOffsetAt({ ...entry, snapshot: progressOf(entry.snapshot) });
         return { offset, message: offsetMessage(offset) };
       },
       acknowledged: (offset) => {
@@ -374,7 +363,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       progress = { tables: { ...progress?.tables, [`${database}.${table}`]: { cursor: null, done: false } } };
       const record = ddlRecord(
         { database: route.targetDatabase, table: route.targetTable, sql, position: at },
-        { id: nextId++, sourceVersion: opts.sourceVersion },
+        { id: context.takeId(), sourceVersion: opts.sourceVersion },
       );
       push(route.topic, route.objectName, null, encodeRecord(record), 'DDL', at);
     },

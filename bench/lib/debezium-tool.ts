@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { processStats } from './process-stats.ts';
+import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, RunningTool, StreamingTool } from './tool.ts';
 
 export const DEBEZIUM_VERSION = '3.5.0.Final';
@@ -148,17 +148,7 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
     await until('the connector task runs', async () => (await taskState()) === 'RUNNING');
     return child;
   };
-  const running = (child: ChildProcess): RunningTool => {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    return {
-      async stop() {
-        const stats = processStats(child.pid!);
-        child.kill('SIGTERM');
-        await exited;
-        return stats;
-      },
-    };
-  };
+  const running = (child: ChildProcess): RunningTool => ({ stop: stopWithStats(child) });
   return {
     idOf: (value) => Number((JSON.parse(value.toString()) as { after: { id: number } }).after.id),
     name: 'debezium',

@@ -1,4 +1,5 @@
 // CPU time and peak memory of a process the bench started, read from /proc (Linux).
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 // Linux reports utime/stime in clock ticks; USER_HZ is 100 on every architecture Node runs on here.
@@ -18,4 +19,15 @@ export function processStats(pid: number): ProcessStats {
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return { cpuSeconds, peakRssMiB: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
+}
+
+/** Stops a child with SIGTERM once its stats are read (a process's /proc entry goes with it). */
+export function stopWithStats(child: ChildProcess): () => Promise<ProcessStats> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    const stats = processStats(child.pid!);
+    child.kill('SIGTERM');
+    await exited;
+    return stats;
+  };
 }

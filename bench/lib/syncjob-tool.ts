@@ -6,7 +6,7 @@ import path from 'node:path';
 import { decodeRecord } from '../../src/format/dts-avro/codec.ts';
 import { valueText } from '../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../src/format/dts-avro/values.ts';
-import { processStats } from './process-stats.ts';
+import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -47,15 +47,7 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    return {
-      async stop() {
-        const stats = processStats(child.pid!);
-        child.kill('SIGTERM');
-        await exited;
-        return stats;
-      },
-    };
+    return { stop: stopWithStats(child) };
   };
   return {
     idOf: (value) => Number(valueText((decodeRecord(value).afterImages as readonly DtsValue[])[0]!)),

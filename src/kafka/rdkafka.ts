@@ -52,13 +52,7 @@ export function connectionConfig(opts: Omit<KafkaClientOptions, 'logger'>): Prod
   const config: ProducerGlobalConfig = {
     'bootstrap.servers': opts.brokers.join(','),
     'client.id': opts.clientId,
-    'security.protocol': opts.tls
-      ? opts.sasl
-        ? 'sasl_ssl'
-        : 'ssl'
-      : opts.sasl
-        ? 'sasl_plaintext'
-        : 'plaintext',
+    'security.protocol': `${opts.sasl ? 'sasl_' : ''}${opts.tls ? 'ssl' : 'plaintext'}`,
     'socket.keepalive.enable': true,
   };
   if (opts.sasl) {

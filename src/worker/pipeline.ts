@@ -183,19 +183,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     );
   };
 
+  /** Queues a point between source transactions (a COMMIT, a marker) that an offset may end at. */
+  const boundary = (operation: string, position: SourcePosition) =>
+    queue.push(
+      { message: null, operation, position, rowsDone: 0, nextId: context.nextId, snapshot: progress },
+      0,
+    );
+
   const marker = (operation: string) => {
-    if (streamAt)
-      queue.push(
-        {
-          message: null,
-          operation,
-          position: streamAt,
-          rowsDone: 0,
-          nextId: context.nextId,
-          snapshot: progress,
-        },
-        0,
-      );
+    if (streamAt) boundary(operation, streamAt);
   };
 
   /** Queues a window's surviving rows as INIT records once the stream passed its high mark, between transactions. */
@@ -270,17 +266,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     commit(position) {
       context.endTransaction();
-      queue.push(
-        {
-          message: null,
-          operation: 'COMMIT',
-          position,
-          rowsDone: 0,
-          nextId: context.nextId,
-          snapshot: progress,
-        },
-        0,
-      );
+      boundary('COMMIT', position);
       reached(position);
     },
     between(position) {

@@ -113,9 +113,8 @@ function tlsFailure(err: unknown): SyncError | undefined {
   });
 }
 
+/** As classifySendError, plus a broker certificate that does not verify (nothing was sent yet). */
 export function classifyConnectError(err: unknown): unknown {
-  const { name } = failure(err);
-  if (name === 'SASL_AUTHENTICATION_FAILED' || name === '_AUTHENTICATION') return authenticationFailure(err);
-  if (name === '_SSL') return tlsFailure(err) ?? err;
+  if (failure(err).name === '_SSL') return tlsFailure(err) ?? err;
   return classifySendError(err, { brokers: [], largest: null });
 }

@@ -2,7 +2,7 @@
 // the records and the offset that covers them: exactly-once, and a second worker of the same job
 // fences the first. Without one (Kafka 0.10), the offset is written after the records are
 // acknowledged: at-least-once, replaying at most the last batch.
-import { SyncError } from '../../errors.ts';
+import { ConfigError, SyncError } from '../../errors.ts';
 import { createTopicCommand } from '../../kafka/cli-commands.ts';
 import type { KafkaClientOptions } from '../../kafka/client.ts';
 import {
@@ -67,11 +67,7 @@ const call = (start: (done: (err: LibrdKafkaError | null | undefined) => void) =
 export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
   const idempotent = opts.idempotent || opts.transactionalId !== undefined;
   if (idempotent && opts.acks !== 'all') {
-    throw new SyncError('exactly-once and idempotent writes need target.acks all', {
-      retriable: false,
-      reason: 'InvalidConfiguration',
-      fix: 'set target.acks: all',
-    });
+    throw new ConfigError('exactly-once and idempotent writes need target.acks all', 'set target.acks: all');
   }
   const { client } = opts;
   const transactional = opts.transactionalId !== undefined;
@@ -137,7 +133,8 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
   async function withCause(err: unknown): Promise<unknown> {
     const name = rdkafkaErrorName(err);
     // The log line may be handed over just after the error: give it a few polls.
-    for (let i = 0; i < 10 && fatal === null && (name === '_FATAL' || name === '_PURGE_QUEUE'); i++) {
+    const consequence = name === '_FATAL' || name === '_PURGE_QUEUE';
+    for (let i = 0; i < 10 && fatal === null && consequence && producer.isConnected(); i++) {
       producer.poll();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -21,7 +21,7 @@ import mysqlCore from 'mysql2';
 import mysql from 'mysql2/promise';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
-import { decodeRecord, encodeRecord } from '../src/format/dts-avro/codec.ts';
+import { createRecordEncoder, decodeRecord } from '../src/format/dts-avro/codec.ts';
 import { rowRecord } from '../src/format/dts-avro/record.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../src/log.ts';
@@ -241,6 +241,7 @@ async function main(): Promise<void> {
       let bytes = 0;
       let readSeconds = 0;
       let encodeSeconds = 0;
+      const { encode } = createRecordEncoder();
       do {
         const t0 = now();
         const chunk = await reader.readChunk(cursor, CHUNK_SIZE);
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
             after: cells,
             position,
           };
-          const value = encodeRecord(rowRecord(change, { id: ++n, objectName, sourceVersion: '10.11' }));
+          const value = encode(rowRecord(change, { id: ++n, objectName, sourceVersion: '10.11' }));
           bytes += value.length + (keyOf(change)?.length ?? 0);
         }
         readSeconds += (t1 - t0) / 1000;

@@ -3,7 +3,7 @@
 // carries what the job offset would be if a write ended there.
 
 import { TableGoneError } from '../errors.ts';
-import { encodeRecord } from '../format/dts-avro/codec.ts';
+import { createRecordEncoder } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
@@ -43,6 +43,8 @@ export interface PipelineOptions {
   queueBytes: number;
   batchMaxRecords: number;
   batchMaxBytes: number;
+  /** Told of each job offset once Kafka acknowledged it. */
+  onAcknowledged?: (offset: JobOffset) => void;
   now?: () => number;
 }
 
@@ -154,6 +156,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return plan;
   };
 
+  const { encode } = createRecordEncoder();
   const context = createOffsetTracker(opts.resume);
   let acked: JobOffset | null = opts.resume;
   let progress: SnapshotProgress | undefined = opts.initialization;
@@ -223,7 +226,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
             sourceVersion: opts.sourceVersion,
           });
           copied = { base, table, cursor };
-          push(route.topic, route.objectName, plan.key(change), encodeRecord(record), 'INIT', at, copied);
+          push(route.topic, route.objectName, plan.key(change), encode(record), 'INIT', at, copied);
         }
         // What is queued after these rows (commits, markers) carries their cursor too: an offset
         // written there resumes the table after them instead of copying them again.
@@ -262,7 +265,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         objectName: route.objectName,
         sourceVersion: opts.sourceVersion,
       });
-      push(route.topic, route.objectName, plan.key(change), encodeRecord(record), op, change.position);
+      push(route.topic, route.objectName, plan.key(change), encode(record), op, change.position);
     },
     commit(position) {
       context.endTransaction();
@@ -291,7 +294,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         { id: context.takeId(), sourceVersion: opts.sourceVersion },
       );
       // No key: under key partitioning DDL goes to partition 0, as the reference service does.
-      push(dest.topic, objectName(dest.database, dest.table), null, encodeRecord(record), 'DDL', position);
+      push(dest.topic, objectName(dest.database, dest.table), null, encode(record), 'DDL', position);
     },
   };
 
@@ -312,6 +315,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       },
       acknowledged: (offset) => {
         acked = offset;
+        opts.onAcknowledged?.(offset);
       },
       metrics,
       batchMaxRecords: opts.batchMaxRecords,
@@ -351,7 +355,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         { database: route.targetDatabase, table: route.targetTable, sql, position: at },
         { id: context.takeId(), sourceVersion: opts.sourceVersion },
       );
-      push(route.topic, route.objectName, null, encodeRecord(record), 'DDL', at);
+      push(route.topic, route.objectName, null, encode(record), 'DDL', at);
     },
     room() {
       if (stopped) return Promise.reject(new PipelineStoppedError());

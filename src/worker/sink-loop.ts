@@ -28,6 +28,7 @@ export interface SinkLoopOptions<E extends SinkEntry> {
   /**
    * A batch with no records (only ends of unrelated transactions) still moves the offset, but at
    * most this often, so a job whose tables are quiet does not write an offset per transaction.
+   * Other markers (the end of initialization) are written at once: status waits for them.
    */
   idleOffsetIntervalMs?: number;
   now?: () => number;
@@ -46,7 +47,7 @@ export async function runSinkLoop<E extends SinkEntry>(opts: SinkLoopOptions<E>)
     if (batch.length === 0) return;
     // Nothing but ends of transactions: their offset alone can wait out the interval, but never
     // hold back a record. Whatever arrives meanwhile joins this batch and is written at once.
-    while (!batch.some((e) => e.message) && now() - lastOffsetWrite < idleInterval) {
+    while (onlyCommits(batch) && now() - lastOffsetWrite < idleInterval) {
       if (!(await queue.waitForItems(idleInterval - (now() - lastOffsetWrite)))) break;
       const more = await queue.take(opts.batchMaxRecords, opts.batchMaxBytes);
       if (more.length === 0) break;
@@ -73,6 +74,9 @@ export async function runSinkLoop<E extends SinkEntry>(opts: SinkLoopOptions<E>)
     metrics.queueBytes.set(stats.bytes);
   }
 }
+
+const onlyCommits = (batch: readonly SinkEntry[]) =>
+  batch.every((e) => e.message === null && e.operation === 'COMMIT');
 
 // Counted per batch: a labelled counter lookup per row would cost more than the row.
 function countBatch(batch: readonly SinkEntry[], metrics: WorkerMetrics, nowSeconds: number) {

@@ -188,6 +188,12 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       queueBytes: QUEUE_BYTES,
       batchMaxRecords: BATCH_MAX_RECORDS,
       batchMaxBytes: BATCH_MAX_BYTES,
+      // Initialization is done when an acknowledged offset no longer carries its progress.
+      onAcknowledged: (offset) => {
+        const init = opts.report.snapshot().initialization;
+        if (init && !init.done && offset.snapshot === undefined)
+          opts.report.setInitialization({ ...init, done: true });
+      },
     });
     const p = pipeline;
     reader = createBinlogReader({
@@ -244,10 +250,6 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       opts.report.setPosition(acked?.binlog ?? null);
       if (acked !== null)
         void metrics.lagSeconds.get().then((m) => opts.report.setLag(m.values[0]?.value ?? null));
-      // Initialization is done when an acknowledged offset no longer carries its progress.
-      const init = opts.report.snapshot().initialization;
-      if (init && !init.done && acked && acked.snapshot === undefined)
-        opts.report.setInitialization({ ...init, done: true });
     }, 1000);
     try {
       await Promise.race([running, r.failed, aborted, initializing]);

@@ -82,7 +82,13 @@ const longType = avro.types.LongType.__with({
   isValid: (v: unknown) =>
     typeof v === 'bigint' ? v >= MIN_LONG && v <= MAX_LONG : Number.isSafeInteger(v as number),
   toBuffer: (v: number | bigint) => {
-    scratch.writeBigInt64LE(BigInt(v));
+    if (typeof v === 'bigint') scratch.writeBigInt64LE(v);
+    else {
+      // A safe integer as two 32-bit halves: no BigInt per long on the hot path.
+      const high = Math.floor(v / 2 ** 32);
+      scratch.writeUInt32LE(v - high * 2 ** 32, 0);
+      scratch.writeInt32LE(high, 4);
+    }
     return scratch;
   },
   fromBuffer: (buf: Buffer) => toLong(buf.readBigInt64LE(0)),

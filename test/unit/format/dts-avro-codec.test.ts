@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
-import { rowRecord } from '../../../src/format/dts-avro/record.ts';
+import { createRecordEncoder, decodeRecord, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
+import { ddlRecord, rowRecord } from '../../../src/format/dts-avro/record.ts';
 import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import {
   binaryGeometry,
@@ -124,5 +124,73 @@ describe('encodeRecord / decodeRecord', () => {
   it('refuses a message with trailing bytes', () => {
     const buf = encodeRecord(update(1));
     expect(() => decodeRecord(Buffer.concat([buf, Buffer.from([0])]))).toThrow(/trailing/);
+  });
+});
+
+describe('createRecordEncoder', () => {
+  const ctx = { objectName: 'db.every_type', sourceVersion: '10.11.6-MariaDB-log' };
+  const of = (operation: 'INSERT' | 'UPDATE' | 'DELETE' | 'INIT', t: TableSchema, id: number | bigint) =>
+    rowRecord(
+      {
+        operation,
+        table: t,
+        before: operation === 'UPDATE' || operation === 'DELETE' ? row : null,
+        after: operation === 'DELETE' ? null : [...row].reverse(),
+        position: position({ timestamp: 1_764_640_000 }),
+      },
+      { ...ctx, id },
+    );
+
+  it('writes the same bytes as encodeRecord for every operation, id and table, in any order', () => {
+    const { encode } = createRecordEncoder();
+    const altered: TableSchema = { ...table, columns: table.columns.map((c) => ({ ...c, typeNumber: 15 })) };
+    const records: DtsRecord[] = [];
+    for (const t of [table, altered, table])
+      for (const op of ['INSERT', 'UPDATE', 'DELETE', 'INIT'] as const)
+        for (const id of [1, 300, -5, 2 ** 40, Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n)])
+          records.push(of(op, t, id));
+    records.push(
+      ddlRecord(
+        { database: 'db', table: 't', sql: 'ALTER TABLE t ADD c INT', position: position() },
+        { id: 9, sourceVersion: 'v' },
+      ),
+      {
+        ...of('INSERT', table, 3),
+        processTimestamps: [1, 2],
+        source: { sourceType: 'MySQL', version: 'other' },
+      },
+    );
+    for (const rec of records) expect(encode(rec).equals(encodeRecord(rec))).toBe(true);
+  });
+
+  it('does not reuse the table part of a table whose columns changed under the same name', () => {
+    const { encode } = createRecordEncoder();
+    const narrow: TableSchema = { ...table, columns: table.columns.slice(0, 2) };
+    const first = of('INSERT', table, 1);
+    const second = rowRecord(
+      { operation: 'INSERT', table: narrow, before: null, after: row.slice(0, 2), position: position() },
+      { ...ctx, id: 2 },
+    );
+    encode(first);
+    expect(decodeRecord(encode(second)).fields).toEqual(
+      narrow.columns.map((c) => ({ name: c.name, dataTypeNumber: c.typeNumber })),
+    );
+  });
+
+  it('grows past its scratch buffer for a record larger than it', () => {
+    const { encode } = createRecordEncoder();
+    const wide: TableSchema = { ...table, columns: [column('blob', 252)] };
+    const big = rowRecord(
+      {
+        operation: 'INSERT',
+        table: wide,
+        before: null,
+        after: [binaryObject('BLOB', Buffer.alloc(200_000, 7))],
+        position: position(),
+      },
+      { ...ctx, id: 1 },
+    );
+    expect(encode(big).equals(encodeRecord(big))).toBe(true);
+    expect(encode(of('INIT', table, 2)).equals(encodeRecord(of('INIT', table, 2)))).toBe(true);
   });
 });

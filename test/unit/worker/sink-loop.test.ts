@@ -121,6 +121,18 @@ describe('the sink loop', () => {
     await loop;
   });
 
+  it('writes a marker other than a COMMIT (the end of initialization) without waiting out the interval', async () => {
+    const { queue, fake, acked, loop } = setUp(60_000);
+    queue.push(record(1), 10);
+    await settle();
+    queue.push({ ...commit(2), operation: 'SNAPSHOT' }, 0);
+    await settle();
+    expect(fake.writes[1]).toEqual({ values: [], offset: '@2' });
+    expect(acked).toEqual([1, 2]);
+    queue.close();
+    await loop;
+  });
+
   it('rejects when a write fails, acknowledging nothing of it', async () => {
     const { queue, acked, loop } = setUp(10_000, () => Promise.reject(new Error('the broker went away')));
     queue.push(record(1), 10);

@@ -32,27 +32,39 @@ const TAIL = partType('RecordTail', FIELDS.slice(last));
 const MIDDLE_FIELDS = FIELDS.slice(first, last);
 
 interface Middle {
-  fields: DtsRecord['fields'];
+  operation: DtsRecord['operation'];
+  objectName: DtsRecord['objectName'];
   tags: DtsRecord['tags'];
+  source: DtsRecord['source'];
   bytes: Buffer;
 }
 
-const middleKey = (rec: DtsRecord) =>
-  `${rec.operation}\0${rec.objectName}\0${rec.source.sourceType}\0${rec.source.version}`;
+const sameMiddle = (m: Middle, rec: DtsRecord) =>
+  m.operation === rec.operation &&
+  m.objectName === rec.objectName &&
+  m.tags === rec.tags &&
+  m.source.sourceType === rec.source.sourceType &&
+  m.source.version === rec.source.version &&
+  rec.processTimestamps === null;
 
 export function createRecordEncoder(): RecordEncoder {
-  // Hit only while the record carries the very same (frozen, per table schema) fields and tags
-  // objects: an altered table gets new ones and replaces its entry.
-  const middles = new Map<string, Middle>();
+  // By the record's `fields` array, which is one frozen object per table schema (record.ts): an
+  // altered table gets a new one. A few entries each (one per operation), so a scan is enough.
+  const middles = new WeakMap<object, Middle[]>();
   let scratch = Buffer.allocUnsafe(64 * 1024);
 
   const middleOf = (rec: DtsRecord): Buffer => {
-    const key = middleKey(rec);
-    const hit = middles.get(key);
-    if (hit && hit.fields === rec.fields && hit.tags === rec.tags && rec.processTimestamps === null)
-      return hit.bytes;
+    const shape = typeof rec.fields === 'object' && rec.fields !== null ? rec.fields : null;
+    const known = shape ? middles.get(shape) : undefined;
+    const hit = known?.find((m) => sameMiddle(m, rec));
+    if (hit) return hit.bytes;
     const bytes = Buffer.concat(MIDDLE_FIELDS.map((f) => f.type.toBuffer(rec[f.name])));
-    if (rec.processTimestamps === null) middles.set(key, { fields: rec.fields, tags: rec.tags, bytes });
+    if (shape && rec.processTimestamps === null) {
+      const { operation, objectName, tags, source } = rec;
+      const entry = { operation, objectName, tags, source, bytes };
+      if (known) known.push(entry);
+      else middles.set(shape, [entry]);
+    }
     return bytes;
   };
 

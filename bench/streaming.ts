@@ -1,8 +1,11 @@
 // Streaming benchmark: syncjob against Debezium, each in a process of its own, into the same Kafka
 // from the same MariaDB on this machine; runs alternate between the tools.
 //   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
-//     [--rows 200000] [--seconds 20] [--chart docs/streaming-bench.svg]
-// Per run and tool, three scenarios, each with a fresh table, topic and tool process:
+//     [--rows 200000] [--seconds 20] [--init-rows 1000000] [--chart docs/streaming-bench.svg]
+// Per run and tool, four scenarios, each with a fresh topic and tool process (and but for the
+// first, a fresh table):
+//  - initialization: a new job on a table of M rows (loaded once, not in the binlog) snapshots it;
+//    rows/s from the first record to the last one readable, and from the tool's start;
 //  - catch-up: N rows in 1000-row transactions are written while the tool does not read, then it
 //    reads them; rows/s from the first record to the last one readable by a read_committed consumer;
 //  - latency at 2,000 one-row transactions/s, and at 10,000 rows/s in 1–10-row transactions, for S
@@ -29,12 +32,14 @@ const { values: flags } = parseArgs({
     tools: { type: 'string', default: 'syncjob,debezium' },
     rows: { type: 'string', default: '200000' },
     seconds: { type: 'string', default: '20' },
+    'init-rows': { type: 'string', default: '1000000' },
     chart: { type: 'string' },
   },
 });
 const RUNS = Number(flags.runs);
 const ROWS = Number(flags.rows);
 const SECONDS = Number(flags.seconds);
+const INIT_ROWS = Number(flags['init-rows']);
 const WARM_UP_MS = 3000;
 
 const env = testenvEnv(['mariadb', 'kafka']);
@@ -175,6 +180,39 @@ async function catchUp(tool: StreamingTool, run: string) {
   return { rowsPerSecond: Math.round((ROWS - 1) / w.span()), ...cost(stats) };
 }
 
+/** The table every initialization run snapshots: INIT_ROWS rows, loaded once without the binlog. */
+async function initTable(): Promise<string> {
+  const table = await createTable('initialization');
+  const slice = 200_000;
+  await root.query('SET SESSION sql_log_bin = 0');
+  for (let first = 1; first <= INIT_ROWS; first += slice) {
+    const last = Math.min(INIT_ROWS, first + slice - 1);
+    await root.query(
+      `INSERT INTO ${table} SELECT seq, CONCAT('payload-', seq, '-', REPEAT('x', 32)), seq / 100,
+         TIMESTAMP'2026-01-02 03:04:05.123456' FROM seq_${first}_to_${last}`,
+    );
+  }
+  await root.query('SET SESSION sql_log_bin = 1');
+  return table;
+}
+
+async function initialization(tool: StreamingTool, run: string, table: string) {
+  const topic = tool.topicFor(run, table);
+  await createTopic(topic);
+  const w = await watch(topic, INIT_ROWS, tool.idOf);
+  const started = performance.now();
+  const running = await tool.initialize(table, topic);
+  await untilCount(w, INIT_ROWS, `${tool.name} initialization`);
+  const fromStart = (performance.now() - started) / 1000;
+  const stats = await running.stop();
+  await w.stop();
+  return {
+    rowsPerSecond: Math.round((INIT_ROWS - 1) / w.span()),
+    fromStartRowsPerSecond: Math.round(INIT_ROWS / fromStart),
+    ...cost(stats),
+  };
+}
+
 const cost = (s: ProcessStats) => ({ cpuSeconds: round(s.cpuSeconds), peakRssMiB: s.peakRssMiB });
 
 /** Offers `rowsPerSecond` in transactions of `rowsPerTx()` rows for SECONDS; latencies per row. */
@@ -236,6 +274,7 @@ function sizes() {
 }
 
 type Result = {
+  initialization: Awaited<ReturnType<typeof initialization>>;
   catchUp: Awaited<ReturnType<typeof catchUp>>;
   latency2k: Awaited<ReturnType<typeof latency>>;
   latency10k: Awaited<ReturnType<typeof latency>>;
@@ -250,12 +289,15 @@ const median = (values: number[]) => {
 
 await root.query(`CREATE DATABASE ${database}`);
 try {
+  await root.query(`USE ${database}`);
+  const snapshotTable = await initTable();
   for (let r = 1; r <= RUNS; r++) {
     // Alternate which tool goes first, so neither always meets a warmer (or busier) machine.
     const order = r % 2 ? tools : [...tools].reverse();
     for (const tool of order) {
       const run = `${suffix}${r}`;
       const result: Result = {
+        initialization: await initialization(tool, run, snapshotTable),
         catchUp: await catchUp(tool, run),
         latency2k: await latency(tool, run, 2000, () => 1),
         latency10k: await latency(tool, run, 10_000, sizes()),
@@ -272,6 +314,10 @@ try {
 }
 
 const metrics: [string, (r: Result) => number][] = [
+  ['initialization rows/s', (r) => r.initialization.rowsPerSecond],
+  ['initialization rows/s from start', (r) => r.initialization.fromStartRowsPerSecond],
+  ['initialization CPU s', (r) => r.initialization.cpuSeconds],
+  ['initialization peak RSS MiB', (r) => r.initialization.peakRssMiB],
   ['catch-up rows/s', (r) => r.catchUp.rowsPerSecond],
   ['catch-up CPU s', (r) => r.catchUp.cpuSeconds],
   ['catch-up peak RSS MiB', (r) => r.catchUp.peakRssMiB],

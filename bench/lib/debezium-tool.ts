@@ -74,7 +74,11 @@ const taskState = async () =>
 
 export function debeziumTool(env: BenchEnv): StreamingTool {
   let serverId = 88_000;
-  const start = async (table: string, topicPrefix: string): Promise<ChildProcess> => {
+  const start = async (
+    table: string,
+    topicPrefix: string,
+    snapshot: 'no_data' | 'initial' = 'no_data',
+  ): Promise<ChildProcess> => {
     installDebezium();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-debezium-'));
     const [database] = table.split('.');
@@ -109,7 +113,7 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
         'topic.prefix': topicPrefix,
         'database.include.list': database!,
         'table.include.list': table,
-        'snapshot.mode': 'no_data',
+        'snapshot.mode': snapshot,
         'include.schema.changes': 'false',
         'schema.history.internal': 'io.debezium.storage.file.history.FileSchemaHistory',
         'schema.history.internal.file.filename': path.join(dir, 'history.dat'),
@@ -165,6 +169,9 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
     },
     async stream(table, topic) {
       return running(await start(table, topic.slice(0, topic.indexOf('.'))));
+    },
+    async initialize(table, topic) {
+      return running(await start(table, topic.slice(0, topic.indexOf('.')), 'initial'));
     },
   };
 }

@@ -13,7 +13,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export function syncjobTool(env: BenchEnv): StreamingTool {
   let port = 19_600;
-  const start = (table: string, topic: string, from: Position): RunningTool => {
+  /** From `from`, or with a snapshot first when `from` is null (a new job's default start: the binlog end). */
+  const start = (table: string, topic: string, from: Position | null): RunningTool => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-syncjob-'));
     const manifest = path.join(dir, 'job.json');
     const [database, name] = table.split('.');
@@ -30,11 +31,11 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
             port: env.mysql.port,
             username: env.mysql.syncUser,
             passwordSecretRef: { name: 's', key: 'p' },
-            startPosition: { mode: 'file', file: from.file, position: from.position },
+            ...(from ? { startPosition: { mode: 'file', file: from.file, position: from.position } } : {}),
           },
           target: { brokers: env.brokers, topic, version: '4.x' },
           objects: [{ database, tables: [{ name }] }],
-          initialization: { data: false, schema: false },
+          initialization: { data: from === null, schema: false },
           worker: { metricsPort: port++ },
         },
       }),
@@ -52,7 +53,11 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
   return {
     idOf: (value) => Number(valueText((decodeRecord(value).afterImages as readonly DtsValue[])[0]!)),
     name: 'syncjob',
-    topicFor: (_run, table) => `bench-${table.slice(table.indexOf('.') + 1).replaceAll('_', '-')}`,
+    // Also the job's name, hence its offsets key: a run's own, so every run starts as a new job.
+    topicFor: (run, table) => {
+      const name = table.slice(table.indexOf('.') + 1).replaceAll('_', '-');
+      return name.includes(run) ? `bench-${name}` : `bench-${name}-${run}`;
+    },
     async catchUp(table, topic, { write }) {
       const from = await env.binlogEnd();
       await write();
@@ -60,6 +65,9 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
     },
     async stream(table, topic) {
       return start(table, topic, await env.binlogEnd());
+    },
+    async initialize(table, topic) {
+      return start(table, topic, null);
     },
   };
 }

@@ -36,4 +36,6 @@ export interface StreamingTool {
   ): Promise<RunningTool>;
   /** Starts the tool streaming from the binlog's end. */
   stream(table: string, topic: string): Promise<RunningTool>;
+  /** Starts the tool with a full snapshot of `table`'s rows (then streaming), as a new job. */
+  initialize(table: string, topic: string): Promise<RunningTool>;
 }

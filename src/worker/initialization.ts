@@ -6,22 +6,26 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../log.ts';
 import type { SnapshotProgress } from '../offsets/job-offset.ts';
-import type { FileOffset } from '../source/binlog/position-order.ts';
 import { loadTableSchema } from '../source/mysql/load-table-schema.ts';
-import { SNAPSHOT_SESSION_SQL } from '../source/mysql/snapshot-query.ts';
+import type { TableSchema } from '../source/row-change.ts';
 import type { ChunkCursor } from '../source/snapshot/chunk-plan.ts';
-import { createChunkReader } from '../source/snapshot/chunk-reader.ts';
 import { showCreateTable } from '../source/snapshot/show-create.ts';
+import type { MysqlConnectionOptions } from './connections.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { WorkerReport } from './report.ts';
 import type { ObjectSelector } from './routing.ts';
+import type { EncodedChunk, Placement } from './snapshot-encoding.ts';
+import { type SnapshotReader, startSnapshotReader } from './snapshot-reader.ts';
+import type { SnapshotWindow } from './snapshot-window.ts';
 
 export interface InitializationOptions {
   objects: readonly ObjectSelector[];
   pipeline: Pipeline;
-  /** A new connection to the source (one per table read in parallel). */
+  /** A new connection to the source (the table list, schemas, structure). */
   connect: () => Promise<mysql.Connection>;
+  /** What snapshot threads connect with. */
+  connection: MysqlConnectionOptions;
   progress: SnapshotProgress;
   /** Copy the rows (spec.initialization.data); false: structure only, which is already written. */
   data: boolean;
@@ -51,10 +55,16 @@ export async function selectedTables(
   return tables;
 }
 
-async function binlogEnd(conn: mysql.Connection): Promise<FileOffset> {
-  const [[status]] = await conn.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-  if (!status) throw new Error('SHOW MASTER STATUS returned nothing: is the binlog enabled on the source?');
-  return { file: String(status.File), offset: Number(status.Position) };
+async function withConnection<T>(
+  connect: () => Promise<mysql.Connection>,
+  use: (conn: mysql.Connection) => Promise<T>,
+): Promise<T> {
+  const conn = await connect();
+  try {
+    return await use(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }
 
 /**
@@ -64,26 +74,17 @@ async function binlogEnd(conn: mysql.Connection): Promise<FileOffset> {
 export async function emitStructure(
   opts: Pick<InitializationOptions, 'objects' | 'pipeline' | 'connect' | 'progress'>,
 ): Promise<void> {
-  const conn = await opts.connect();
-  try {
+  await withConnection(opts.connect, async (conn) => {
     for (const [db, name] of await selectedTables(conn, opts.objects)) {
       if (opts.progress.tables[`${db}.${name}`] === undefined)
         opts.pipeline.structure(db, name, await showCreateTable(conn, db, name));
     }
-  } finally {
-    await conn.end();
-  }
+  });
 }
 
 export async function runInitialization(opts: InitializationOptions): Promise<void> {
   const log = opts.logger;
-  const control = await opts.connect();
-  let tables: [string, string][];
-  try {
-    tables = await selectedTables(control, opts.objects);
-  } finally {
-    await control.end();
-  }
+  const tables = await withConnection(opts.connect, (conn) => selectedTables(conn, opts.objects));
   const pending = tables.filter(([db, t]) => !opts.progress.tables[`${db}.${t}`]?.done);
   const total = tables.length;
   let done = total - pending.length;
@@ -102,51 +103,72 @@ export async function runInitialization(opts: InitializationOptions): Promise<vo
     return;
   }
 
-  const initializeTable = async ([db, name]: [string, string]) => {
-    const table = `${db}.${name}`;
-    const conn = await opts.connect();
-    try {
-      await conn.query(SNAPSHOT_SESSION_SQL);
-      const schema = await loadTableSchema(conn, db, name);
-      const reader = await createChunkReader(conn, schema);
-      if (reader.warning) opts.report.raise('TableWithoutUsableKey', `${table}: ${reader.warning}`);
-      const saved = opts.progress.tables[table];
-      let cursor = (saved?.cursor ?? null) as ChunkCursor | null;
-      do {
-        await opts.pipeline.room();
-        if (opts.signal.aborted) return;
-        const window = opts.pipeline.openWindow(table, reader.keyIndexes);
-        const chunk = await reader.readChunk(cursor, opts.chunkSize);
-        const high = await binlogEnd(conn);
-        await opts.pipeline.closeWindow(window, { schema, rows: chunk.rows, cursors: chunk.cursors }, high);
-        rows += chunk.rows.length;
-        opts.metrics.initRows.inc(chunk.rows.length);
-        cursor = chunk.last;
-      } while (cursor !== null);
-      done++;
-      opts.pipeline.tableInitialized(table, done === total);
-      publish();
-      log.info(
-        {
-          table,
-          tablesDone: done,
-          tablesTotal: total,
-          rows,
-          seconds: Math.round((Date.now() - started) / 1000),
-        },
-        'Initialized table',
-      );
-    } finally {
-      await conn.end().catch(() => undefined);
+  // One snapshot thread per lane. The next chunk is read (its window open) while the pipeline
+  // waits to queue the last one, so the thread's reading and encoding overlap the queueing.
+  const copyRows = async (
+    reader: SnapshotReader,
+    table: string,
+    schema: TableSchema,
+    placement: Placement,
+  ) => {
+    const { keyIndexes, warning } = await reader.open(schema, placement);
+    if (warning) opts.report.raise('TableWithoutUsableKey', `${table}: ${warning}`);
+    // The window opens before the thread's SELECT, and the request goes out before the previous
+    // chunk is queued (a synchronous flush of thousands of rows), so the two overlap.
+    const readAfter = async (cursor: ChunkCursor | null) => {
+      await opts.pipeline.room();
+      const window = opts.pipeline.openWindow(table, keyIndexes);
+      const chunk = reader.read(cursor, opts.chunkSize);
+      chunk.catch(() => undefined);
+      return { window, chunk };
+    };
+    let next: { window: SnapshotWindow; chunk: Promise<EncodedChunk> } | null = await readAfter(
+      (opts.progress.tables[table]?.cursor ?? null) as ChunkCursor | null,
+    );
+    while (next && !opts.signal.aborted) {
+      const { window } = next;
+      const chunk: EncodedChunk = await next.chunk;
+      next = chunk.last === null ? null : await readAfter(chunk.last);
+      await opts.pipeline.closeWindow(window, schema, chunk);
+      rows += chunk.count;
+      opts.metrics.initRows.inc(chunk.count);
     }
   };
 
-  // Up to `parallelism` tables at a time, each on its own connection.
+  const initializeTable = async (reader: SnapshotReader, [db, name]: [string, string]) => {
+    const table = `${db}.${name}`;
+    const placement = opts.pipeline.placement(db, name);
+    if (placement) {
+      const schema = await withConnection(opts.connect, (conn) => loadTableSchema(conn, db, name));
+      await copyRows(reader, table, schema, placement);
+    }
+    if (opts.signal.aborted) return;
+    done++;
+    opts.pipeline.tableInitialized(table, done === total);
+    publish();
+    log.info(
+      {
+        table,
+        tablesDone: done,
+        tablesTotal: total,
+        rows,
+        seconds: Math.round((Date.now() - started) / 1000),
+      },
+      'Initialized table',
+    );
+  };
+
+  // Up to `parallelism` tables at a time, each lane with its own thread and connection.
   const queue = [...pending];
   await Promise.all(
     Array.from({ length: Math.min(opts.parallelism, queue.length) }, async () => {
-      for (let next = queue.shift(); next && !opts.signal.aborted; next = queue.shift())
-        await initializeTable(next);
+      const reader = startSnapshotReader(opts.connection);
+      try {
+        for (let next = queue.shift(); next && !opts.signal.aborted; next = queue.shift())
+          await initializeTable(reader, next);
+      } finally {
+        await reader.close();
+      }
     }),
   );
   if (!opts.signal.aborted)

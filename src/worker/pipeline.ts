@@ -4,7 +4,7 @@
 
 import { TableGoneError } from '../errors.ts';
 import { createRecordEncoder } from '../format/dts-avro/codec.ts';
-import { ddlRecord, objectName, rowRecord } from '../format/dts-avro/record.ts';
+import { ddlRecord, objectName, rowRecord, snapshotRecordShell } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
@@ -20,7 +20,8 @@ import { recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
 import { runSinkLoop } from './sink-loop.ts';
-import { type ChunkRows, openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
+import { bytesAt, type EncodedChunk, type Placement, stringAt } from './snapshot-encoding.ts';
+import { openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
 
 export interface PipelineOptions {
   routing: Routing;
@@ -64,26 +65,45 @@ interface Entry {
   snapshot: ProgressAt;
 }
 
-/** Snapshot progress as of an entry, built lazily: only a batch's last entry becomes an offset. */
-type ProgressAt = SnapshotProgress | undefined | { base: SnapshotProgress; table: string; cursor: unknown };
+/**
+ * Snapshot progress as of an entry, built lazily: only a batch's last entry becomes an offset.
+ * An INIT row's cursor is decoded from its chunk then.
+ */
+type ProgressAt =
+  | SnapshotProgress
+  | undefined
+  | { base: SnapshotProgress; table: string; chunk: EncodedChunk; row: number };
 
 const progressOf = (p: ProgressAt): SnapshotProgress | undefined =>
   p === undefined || !('base' in p)
     ? p
-    : { tables: { ...p.base.tables, [p.table]: { cursor: p.cursor, done: false } } };
+    : {
+        tables: {
+          ...p.base.tables,
+          [p.table]: {
+            cursor: p.chunk.cursors ? JSON.parse(stringAt(p.chunk.cursors, p.row)) : null,
+            done: false,
+          },
+        },
+      };
 
 export interface Pipeline {
   handler: BinlogHandler;
   /**
    * Starts recording the keys the stream touches in `table` (`db.table`); before a chunk's SELECT.
-   * Throws PipelineStoppedError once the pipeline stopped: no window outlives its pipeline.
+   * A table may have several windows open (the next chunk read while one waits); they close in
+   * the order they opened. Throws PipelineStoppedError once the pipeline stopped: no window
+   * outlives its pipeline.
    */
   openWindow(table: string, keyIndexes: readonly number[]): SnapshotWindow;
   /**
-   * The chunk read in that window and the binlog end noted after it. Resolves once the stream has
-   * passed `high` (between transactions) and the surviving rows are queued as INIT records.
+   * The chunk read in that window, with the binlog end noted after it. Resolves once the stream
+   * has passed that high watermark (between transactions) and the surviving rows are queued as
+   * INIT records.
    */
-  closeWindow(window: SnapshotWindow, chunk: ChunkRows, high: FileOffset): Promise<void>;
+  closeWindow(window: SnapshotWindow, schema: TableSchema, chunk: EncodedChunk): Promise<void>;
+  /** Where rows of a table go in Kafka (what a snapshot thread keys and partitions by); null: not selected. */
+  placement(database: string, table: string): Placement | null;
   /** A DDL record for structure initialization (SHOW CREATE TABLE), before the table's rows. */
   structure(database: string, table: string, sql: string): void;
   /** Marks a table's initialization complete in the offsets; `all` when it was the last one. */
@@ -156,7 +176,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return plan;
   };
 
-  const { encode } = createRecordEncoder();
+  const { encode, encodeWithImages } = createRecordEncoder();
   const context = createOffsetTracker(opts.resume);
   let acked: JobOffset | null = opts.resume;
   let progress: SnapshotProgress | undefined = opts.initialization;
@@ -164,10 +184,17 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let streamAt: SourcePosition | null = opts.streamFrom
     ? { ...opts.streamFrom, gtid: opts.resume?.binlog.gtid ?? '', timestamp: 0 }
     : null;
+  // In the order they opened, which per table is chunk order.
   const windows = new Map<
-    string,
-    { window: SnapshotWindow; flushed?: () => void; stopped?: (err: Error) => void }
+    SnapshotWindow,
+    { schema?: TableSchema; chunk?: EncodedChunk; flushed?: () => void; stopped?: (err: Error) => void }
   >();
+
+  const enqueue = (message: SinkMessage, operation: string, position: SourcePosition, snapshot: ProgressAt) =>
+    queue.push(
+      { message, operation, position, rowsDone: context.rowsDone, nextId: context.nextId, snapshot },
+      message.value.length + (message.key?.length ?? 0) + 64,
+    );
 
   const push = (
     topic: string,
@@ -176,13 +203,13 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     value: Buffer,
     operation: string,
     position: SourcePosition,
-    snapshot: ProgressAt = progress,
   ) => {
     const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, key);
-    const message = { topic, partition, key: key === null ? null : Buffer.from(key), value };
-    queue.push(
-      { message, operation, position, rowsDone: context.rowsDone, nextId: context.nextId, snapshot },
-      value.length + (key?.length ?? 0) + 64,
+    enqueue(
+      { topic, partition, key: key === null ? null : Buffer.from(key), value },
+      operation,
+      position,
+      progress,
     );
   };
 
@@ -200,33 +227,37 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   /** Queues a window's surviving rows as INIT records once the stream passed its high mark, between transactions. */
   function flushReady() {
     if (context.rowsDone > 0 || streamAt === null) return;
-    for (const [table, w] of windows) {
-      const high = w.window.high();
-      if (!w.flushed || !high || comparePositions(streamAt, high) < 0) continue;
-      windows.delete(table);
-      const { schema, rows } = w.window.survivors();
-      const plan = planFor(schema);
-      const route = plan.route;
+    // A table's later window waits for its earlier one: INIT rows stay in key order.
+    const waiting = new Set<string>();
+    for (const [window, w] of windows) {
+      const high = window.high();
+      if (waiting.has(window.table) || !w.flushed || !high || comparePositions(streamAt, high) < 0) {
+        waiting.add(window.table);
+        continue;
+      }
+      windows.delete(window);
+      const schema = w.schema!;
+      const chunk = w.chunk!;
+      const route = planFor(schema).route;
       if (route) {
         const base = progress ?? { tables: {} };
         // INIT records are stamped with when they were read; their position is the stream's.
         const at = { ...streamAt, timestamp: Math.floor(now() / 1000) };
         let copied: ProgressAt;
-        for (const { cells, cursor } of rows) {
-          const change: RowChange = {
-            operation: 'INIT',
-            table: schema,
-            before: null,
-            after: cells,
-            position: at,
-          };
-          const record = rowRecord(change, {
+        for (const row of window.survivors()) {
+          const shell = snapshotRecordShell(schema, at, {
             id: context.takeId(),
             objectName: route.objectName,
             sourceVersion: opts.sourceVersion,
           });
-          copied = { base, table, cursor };
-          push(route.topic, route.objectName, plan.key(change), encode(record), 'INIT', at, copied);
+          const message = {
+            topic: route.topic,
+            partition: chunk.partitions[row]!,
+            key: chunk.keys ? bytesAt(chunk.keys, row) : null,
+            value: encodeWithImages(shell, bytesAt(chunk.images, row)),
+          };
+          copied = { base, table: window.table, chunk, row };
+          enqueue(message, 'INIT', at, copied);
         }
         // What is queued after these rows (commits, markers) carries their cursor too: an offset
         // written there resumes the table after them instead of copying them again.
@@ -244,9 +275,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const handler: BinlogHandler = {
     change(change) {
       if (windows.size > 0) {
-        const w = windows.get(`${change.table.database}.${change.table.table}`);
-        w?.window.touch(change.before);
-        w?.window.touch(change.after);
+        const table = `${change.table.database}.${change.table.table}`;
+        for (const window of windows.keys()) {
+          if (window.table !== table) continue;
+          window.touch(change.before);
+          window.touch(change.after);
+        }
       }
       if (!context.fresh(change.position)) return;
       const plan = planFor(change.table);
@@ -327,21 +361,26 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     handler,
     openWindow(table, keyIndexes) {
       if (stopped) throw new PipelineStoppedError();
-      if (windows.has(table)) throw new Error(`a snapshot window on ${table} is already open`);
       const window = openSnapshotWindow(table, keyIndexes);
-      windows.set(table, { window });
+      windows.set(window, {});
       return window;
     },
-    closeWindow(window, chunk, high) {
+    closeWindow(window, schema, chunk) {
       return new Promise<void>((resolve, reject) => {
         if (stopped) throw new PipelineStoppedError();
-        const w = windows.get(window.table);
-        if (!w || w.window !== window) throw new Error(`no open snapshot window on ${window.table}`);
-        window.fill(chunk, high);
-        w.flushed = resolve;
-        w.stopped = reject;
+        const w = windows.get(window);
+        if (!w) throw new Error(`the snapshot window on ${window.table} is not open`);
+        const { identities } = chunk;
+        window.fill(chunk.count, (i) => (identities ? stringAt(identities, i) : ''), chunk.high);
+        Object.assign(w, { schema, chunk, flushed: resolve, stopped: reject });
         flushReady();
       });
+    },
+    placement(database, table) {
+      const route = opts.routing.route(database, table);
+      if (!route) return null;
+      const count = partitions.get(route.topic) ?? 1;
+      return { objectName: route.objectName, partitioning: opts.partitioning, partitions: count };
     },
     structure(database, table, sql) {
       const route = opts.routing.route(database, table);

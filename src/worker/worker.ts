@@ -14,6 +14,7 @@ import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
 import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
+import { binlogEnd } from '../source/mysql/binlog-end.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
 import { emitStructure, runInitialization } from './initialization.ts';
@@ -103,11 +104,10 @@ async function pinStart(
   initialization: SnapshotProgress | undefined,
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
-  const [[status]] = await control.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-  if (!status) throw new Error('SHOW MASTER STATUS returned nothing: is the binlog enabled on the source?');
+  const end = await binlogEnd(control);
   const offset: JobOffset = {
     version: 1,
-    binlog: { file: String(status.File), position: Number(status.Position), gtid: '', rowsDone: 0 },
+    binlog: { file: end.file, position: end.offset, gtid: '', rowsDone: 0 },
     nextId: 1,
     ...(initialization ? { snapshot: initialization } : {}),
   };
@@ -230,6 +230,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
           objects: job.spec.objects,
           pipeline: p,
           connect: () => mysql.createConnection(connection),
+          connection,
           progress: initialization,
           data: init.data,
           chunkSize: init.chunkSize,

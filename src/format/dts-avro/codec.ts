@@ -1,6 +1,7 @@
 // A Kafka message value is one record in plain Avro binary: no schema-registry prefix, no framing.
 import avro from 'avsc';
 import { type DtsRecord, RecordType } from './schema.ts';
+import type { DtsValue } from './values.ts';
 
 export const encodeRecord = (rec: DtsRecord): Buffer => RecordType.toBuffer(rec);
 
@@ -10,26 +11,33 @@ export const decodeRecord = (buf: Buffer): DtsRecord => RecordType.fromBuffer(bu
 /** Encodes records byte for byte as encodeRecord does, faster for records of a table seen before. */
 export interface RecordEncoder {
   encode(rec: DtsRecord): Buffer;
+  /** `rec` with image bytes from encodeSnapshotImages in place of its own images. */
+  encodeWithImages(rec: DtsRecord, images: Buffer): Buffer;
 }
 
 // An Avro record's encoding is its fields' encodings one after another. The middle fields depend
 // only on the table, the operation and the job, and are most of a row record's bytes (every
 // column's name and type, the key tags), so they are encoded once per table and operation and
-// copied; the fields before and after them are written by record types made of the same field
-// types, so the bytes cannot differ from RecordType's.
+// copied; the other fields are written by record types made of the same field types, so the
+// bytes cannot differ from RecordType's.
 type RecordField = { name: keyof DtsRecord; type: avro.Type };
 const FIELDS = (RecordType as unknown as { fields: RecordField[] }).fields;
-const MIDDLE = ['source', 'operation', 'objectName', 'processTimestamps', 'tags', 'fields'] as const;
-const first = FIELDS.findIndex((f) => f.name === MIDDLE[0]);
-const last = first + MIDDLE.length;
-if (FIELDS.slice(first, last).some((f, i) => f.name !== MIDDLE[i]))
-  throw new Error('the DTS record schema no longer has its constant fields together');
+const names = FIELDS.map((f) => f.name).join(',');
+const LAYOUT =
+  'version,id,sourceTimestamp,sourcePosition,safeSourcePosition,sourceTxid,' +
+  'source,operation,objectName,processTimestamps,tags,fields,beforeImages,afterImages,bornTimestamp';
+if (names !== LAYOUT) throw new Error(`the DTS record schema's fields changed: ${names}`);
 
-const partType = (name: string, fields: RecordField[]): avro.Type =>
-  avro.Type.forSchema({ type: 'record', name, fields: fields.map((f) => ({ name: f.name, type: f.type })) });
-const HEAD = partType('RecordHead', FIELDS.slice(0, first));
-const TAIL = partType('RecordTail', FIELDS.slice(last));
-const MIDDLE_FIELDS = FIELDS.slice(first, last);
+const partType = (name: string, from: number, to: number): avro.Type =>
+  avro.Type.forSchema({
+    type: 'record',
+    name,
+    fields: FIELDS.slice(from, to).map((f) => ({ name: f.name, type: f.type })),
+  });
+const HEAD = partType('RecordHead', 0, 6);
+const MIDDLE_FIELDS = FIELDS.slice(6, 12);
+const IMAGES = partType('RecordImages', 12, 14);
+const TAIL = partType('RecordTail', 14, 15);
 
 interface Middle {
   operation: DtsRecord['operation'];
@@ -68,19 +76,54 @@ export function createRecordEncoder(): RecordEncoder {
     return bytes;
   };
 
-  return {
-    encode(rec) {
-      const middle = middleOf(rec);
-      for (;;) {
-        let pos = HEAD.encode(rec, scratch, 0);
-        if (pos >= 0 && pos + middle.length <= scratch.length) {
-          pos += middle.copy(scratch, pos);
-          pos = TAIL.encode(rec, scratch, pos);
-        } else pos = -1;
-        if (pos >= 0) return Buffer.from(scratch.subarray(0, pos));
-        // Too large for the scratch buffer (a wide row, a big BLOB): grow it and encode again.
-        scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, RecordType.toBuffer(rec).length));
-      }
-    },
+  // Head, middle, images (encoded here, or given), tail, into the scratch buffer, grown as needed.
+  const assemble = (rec: DtsRecord, images: Buffer | null): Buffer => {
+    const middle = middleOf(rec);
+    for (;;) {
+      let pos = HEAD.encode(rec, scratch, 0);
+      if (pos >= 0 && pos + middle.length + (images?.length ?? 0) <= scratch.length) {
+        pos += middle.copy(scratch, pos);
+        if (images) pos += images.copy(scratch, pos);
+        else pos = IMAGES.encode(rec, scratch, pos);
+        if (pos >= 0) pos = TAIL.encode(rec, scratch, pos);
+      } else pos = -1;
+      if (pos >= 0) return Buffer.from(scratch.subarray(0, pos));
+      // Too large for the scratch buffer (a wide row, a big BLOB): grow it and encode again.
+      const size = images ? 1024 + middle.length + images.length : RecordType.toBuffer(rec).length;
+      scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, size));
+    }
   };
+
+  return {
+    encode: (rec) => assemble(rec, null),
+    encodeWithImages: assemble,
+  };
+}
+
+/**
+ * The image fields of INIT records of `rows` (no before image, the row as after image), end to
+ * end in one buffer: row i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. What a snapshot thread
+ * encodes of a row: its id and position are only known when the pipeline queues it.
+ */
+export function encodeSnapshotImages(rows: readonly (readonly DtsValue[])[]): {
+  bytes: Buffer;
+  ends: Uint32Array;
+} {
+  const ends = new Uint32Array(rows.length);
+  // Not from Buffer's shared pool: a snapshot thread transfers this memory away.
+  let bytes = Buffer.allocUnsafeSlow(Math.max(1024, rows.length * 256));
+  let pos = 0;
+  for (let i = 0; i < rows.length; ) {
+    const next = IMAGES.encode({ beforeImages: null, afterImages: rows[i] }, bytes, pos);
+    if (next < 0) {
+      // `-next` bytes were missing: grow and encode this row again.
+      const grown = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, bytes.length - next));
+      bytes.copy(grown, 0, 0, pos);
+      bytes = grown;
+      continue;
+    }
+    pos = next;
+    ends[i++] = pos;
+  }
+  return { bytes: bytes.subarray(0, pos), ends };
 }

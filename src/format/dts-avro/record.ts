@@ -128,6 +128,26 @@ export function rowRecord(change: RowChange, ctx: RowRecordContext): DtsRecord {
   });
 }
 
+/**
+ * An INIT record of `table` without its images, for images encoded apart (a snapshot thread) and
+ * put in by RecordEncoder.encodeWithImages.
+ */
+export function snapshotRecordShell(
+  table: TableSchema,
+  position: SourcePosition,
+  ctx: RowRecordContext,
+): DtsRecord {
+  const { fields, tags } = shapeOf(table);
+  return build(position, ctx, {
+    operation: 'INIT',
+    objectName: ctx.objectName,
+    tags,
+    fields,
+    beforeImages: null,
+    afterImages: null,
+  });
+}
+
 /** A DDL statement as a DTS record: no fields, the SQL text as `afterImages`. */
 export function ddlRecord(ddl: DdlChange, ctx: RecordContext): DtsRecord {
   return build(ddl.position, ctx, {

@@ -105,19 +105,26 @@ async function loadCollations(
 
 /**
  * A canonical string of a row's key, from its DTS cells: equal for the same key whether the cells
- * came from the snapshot or the binlog, which build identical DtsValues; Buffers as hex.
+ * came from the snapshot or the binlog, which build identical DtsValues. The cells are flattened
+ * to primitives (union branch, then each field in order, Buffers as hex, nested parts in order),
+ * whose JSON is injective because a column's cells always have the same structure.
  */
 export function keyIdentity(cells: readonly DtsValue[], keyIndexes: readonly number[]): string {
-  return JSON.stringify(
-    keyIndexes.map((i) => {
-      const cell = cells[i];
-      if (cell === undefined) throw new Error(`row has no cell ${i}`);
-      return cell;
-    }),
-    // `this[key]` is the value before Buffer#toJSON turned it into {type, data}.
-    function (this: Record<string, unknown>, key: string, value: unknown) {
-      const raw = this[key];
-      return Buffer.isBuffer(raw) ? raw.toString('hex') : value;
-    },
-  );
+  const flat: unknown[] = [];
+  for (const i of keyIndexes) {
+    const cell = cells[i];
+    if (cell === undefined) throw new Error(`row has no cell ${i}`);
+    flatten(cell, flat);
+  }
+  return JSON.stringify(flat);
+}
+
+function flatten(value: unknown, out: unknown[]): void {
+  if (value === null || typeof value !== 'object') out.push(value);
+  else if (Buffer.isBuffer(value)) out.push(value.toString('hex'));
+  else
+    for (const key in value) {
+      out.push(key);
+      flatten((value as Record<string, unknown>)[key], out);
+    }
 }

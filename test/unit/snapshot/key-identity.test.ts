@@ -28,6 +28,15 @@ describe('keyIdentity', () => {
     expect(keyIdentity(a, [0, 1])).not.toBe(keyIdentity(a, [1, 0]));
   });
 
+  it('differs between a value and NULL, and between union branches with the same text', () => {
+    const parts0 = { year: 2024, month: 2, day: 29, hour: null, minute: null, second: null, millis: null };
+    expect(keyIdentity([dateTime(parts0)], [0])).not.toBe(
+      keyIdentity([dateTime({ ...parts0, hour: 0 })], [0]),
+    );
+    expect(keyIdentity([integer(10, '1')], [0])).not.toBe(keyIdentity([decimal('1', 10, 0)], [0]));
+    expect(keyIdentity([null], [0])).not.toBe(keyIdentity([integer(10, 'null')], [0]));
+  });
+
   it('refuses a key position the row does not have', () => {
     expect(() => keyIdentity([integer(10, '1')], [1])).toThrow(/no cell 1/);
   });

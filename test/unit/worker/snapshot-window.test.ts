@@ -1,51 +1,57 @@
 import { describe, expect, it } from 'vitest';
 import { integer } from '../../../src/format/dts-avro/values.ts';
 import { comparePositions } from '../../../src/source/binlog/position-order.ts';
-import type { TableSchema } from '../../../src/source/row-change.ts';
+import { keyIdentity } from '../../../src/source/snapshot/chunk-reader.ts';
 import { openSnapshotWindow } from '../../../src/worker/snapshot-window.ts';
 
-const schema = {
-  database: 'd',
-  table: 't',
-  columns: [],
-  primaryKey: ['id'],
-  uniqueKeys: {},
-} as unknown as TableSchema;
 const row = (id: number, v: number) => [integer(10, String(id)), integer(10, String(v))];
-const cursor = (id: number) => ({ key: ['id'], hex: [Buffer.from(String(id)).toString('hex')] });
+const ids =
+  (...keys: number[]) =>
+  (i: number) =>
+    keyIdentity(row(keys[i]!, 0), [0]);
+const high = { file: 'b.000001', offset: 100 };
 
 describe('snapshot window', () => {
   it('drops rows touched before the chunk arrived and while waiting for the high watermark', () => {
     const w = openSnapshotWindow('d.t', [0]);
     w.touch(row(2, 99)); // between opening and the SELECT
-    w.fill(
-      { schema, rows: [row(1, 1), row(2, 2), row(3, 3), row(4, 4)], cursors: [1, 2, 3, 4].map(cursor) },
-      { file: 'b.000001', offset: 100 },
-    );
+    w.fill(4, ids(1, 2, 3, 4), high);
     w.touch(row(4, 44)); // after the SELECT, before the high watermark
     w.touch(null);
-    expect(w.survivors().rows).toEqual([
-      { cells: row(1, 1), cursor: cursor(1) },
-      { cells: row(3, 3), cursor: cursor(3) },
-    ]);
+    expect(w.survivors()).toEqual([0, 2]);
+    expect(w.high()).toEqual(high);
   });
 
   it('indexes the chunk only when a touch comes after it arrived, and still drops that row', () => {
     const w = openSnapshotWindow('d.t', [0]);
-    w.fill(
-      { schema, rows: [row(1, 1), row(2, 2)], cursors: [1, 2].map(cursor) },
-      { file: 'b.000001', offset: 9 },
-    );
-    expect(w.survivors().rows.map((r) => r.cursor)).toEqual([cursor(1), cursor(2)]);
+    w.fill(2, ids(1, 2), high);
+    expect(w.survivors()).toEqual([0, 1]);
     w.touch(row(1, 10));
-    expect(w.survivors().rows).toEqual([{ cells: row(2, 2), cursor: cursor(2) }]);
+    expect(w.survivors()).toEqual([1]);
   });
 
   it('keeps every row of a key-less table (a full scan, flagged elsewhere)', () => {
     const w = openSnapshotWindow('d.t', []);
     w.touch(row(1, 9));
-    w.fill({ schema, rows: [row(1, 1)], cursors: [] }, { file: 'b.000001', offset: 1 });
-    expect(w.survivors().rows).toEqual([{ cells: row(1, 1), cursor: null }]);
+    w.fill(
+      3,
+      () => {
+        throw new Error('a key-less table has no identities');
+      },
+      high,
+    );
+    expect(w.survivors()).toEqual([0, 1, 2]);
+  });
+
+  it('keeps overlapping windows of one table apart: each drops only its own rows', () => {
+    const first = openSnapshotWindow('d.t', [0]);
+    first.fill(2, ids(1, 2), high);
+    const second = openSnapshotWindow('d.t', [0]);
+    for (const w of [first, second]) w.touch(row(3, 1));
+    second.fill(2, ids(3, 4), { ...high, offset: 200 });
+    for (const w of [first, second]) w.touch(row(2, 1));
+    expect(first.survivors()).toEqual([0]);
+    expect(second.survivors()).toEqual([1]);
   });
 });
 

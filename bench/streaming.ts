@@ -2,6 +2,7 @@
 // from the same MariaDB on this machine; runs alternate between the tools.
 //   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
 //     [--rows 200000] [--seconds 20] [--init-rows 1000000] [--chart docs/streaming-bench.svg]
+//     [--scenarios initialization,catch-up,latency] [--before-root DIR --tools syncjob,syncjob-before]
 // Per run and tool, four scenarios, each with a fresh topic and tool process (and but for the
 // first, a fresh table):
 //  - initialization: a new job on a table of M rows (loaded once, not in the binlog) snapshots it;
@@ -33,6 +34,9 @@ const { values: flags } = parseArgs({
     rows: { type: 'string', default: '200000' },
     seconds: { type: 'string', default: '20' },
     'init-rows': { type: 'string', default: '1000000' },
+    scenarios: { type: 'string', default: 'initialization,catch-up,latency' },
+    // Another checkout (with node_modules) whose syncjob runs as the tool `syncjob-before`.
+    'before-root': { type: 'string' },
     chart: { type: 'string' },
   },
 });
@@ -40,6 +44,10 @@ const RUNS = Number(flags.runs);
 const ROWS = Number(flags.rows);
 const SECONDS = Number(flags.seconds);
 const INIT_ROWS = Number(flags['init-rows']);
+const SCENARIOS = new Set(flags.scenarios.split(','));
+for (const s of SCENARIOS)
+  if (!['initialization', 'catch-up', 'latency'].includes(s))
+    throw new Error(`unknown scenario ${s} (initialization, catch-up, latency)`);
 const WARM_UP_MS = 3000;
 
 const env = testenvEnv(['mariadb', 'kafka']);
@@ -65,7 +73,9 @@ const benchEnv: BenchEnv = {
 const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
   if (name === 'syncjob') return syncjobTool(benchEnv);
   if (name === 'debezium') return debeziumTool(benchEnv);
-  throw new Error(`unknown tool ${name} (syncjob, debezium)`);
+  if (name === 'syncjob-before' && flags['before-root'])
+    return { ...syncjobTool(benchEnv, flags['before-root']), name };
+  throw new Error(`unknown tool ${name} (syncjob, debezium, syncjob-before with --before-root)`);
 });
 
 const payload = (id: number) => [
@@ -274,10 +284,10 @@ function sizes() {
 }
 
 type Result = {
-  initialization: Awaited<ReturnType<typeof initialization>>;
-  catchUp: Awaited<ReturnType<typeof catchUp>>;
-  latency2k: Awaited<ReturnType<typeof latency>>;
-  latency10k: Awaited<ReturnType<typeof latency>>;
+  initialization?: Awaited<ReturnType<typeof initialization>>;
+  catchUp?: Awaited<ReturnType<typeof catchUp>>;
+  latency2k?: Awaited<ReturnType<typeof latency>>;
+  latency10k?: Awaited<ReturnType<typeof latency>>;
 };
 const results = new Map<string, Result[]>(tools.map((t) => [t.name, []]));
 
@@ -290,18 +300,19 @@ const median = (values: number[]) => {
 await root.query(`CREATE DATABASE ${database}`);
 try {
   await root.query(`USE ${database}`);
-  const snapshotTable = await initTable();
+  const snapshotTable = SCENARIOS.has('initialization') ? await initTable() : '';
   for (let r = 1; r <= RUNS; r++) {
     // Alternate which tool goes first, so neither always meets a warmer (or busier) machine.
     const order = r % 2 ? tools : [...tools].reverse();
     for (const tool of order) {
       const run = `${suffix}${r}`;
-      const result: Result = {
-        initialization: await initialization(tool, run, snapshotTable),
-        catchUp: await catchUp(tool, run),
-        latency2k: await latency(tool, run, 2000, () => 1),
-        latency10k: await latency(tool, run, 10_000, sizes()),
-      };
+      const result: Result = {};
+      if (SCENARIOS.has('initialization')) result.initialization = await initialization(tool, run, snapshotTable);
+      if (SCENARIOS.has('catch-up')) result.catchUp = await catchUp(tool, run);
+      if (SCENARIOS.has('latency')) {
+        result.latency2k = await latency(tool, run, 2000, () => 1);
+        result.latency10k = await latency(tool, run, 10_000, sizes());
+      }
       results.get(tool.name)!.push(result);
       process.stderr.write(`[bench] run ${r} ${tool.name}: ${JSON.stringify(result)}\n`);
     }
@@ -313,36 +324,46 @@ try {
   await admin.disconnect();
 }
 
-const metrics: [string, (r: Result) => number][] = [
-  ['initialization rows/s', (r) => r.initialization.rowsPerSecond],
-  ['initialization rows/s from start', (r) => r.initialization.fromStartRowsPerSecond],
-  ['initialization CPU s', (r) => r.initialization.cpuSeconds],
-  ['initialization peak RSS MiB', (r) => r.initialization.peakRssMiB],
-  ['catch-up rows/s', (r) => r.catchUp.rowsPerSecond],
-  ['catch-up CPU s', (r) => r.catchUp.cpuSeconds],
-  ['catch-up peak RSS MiB', (r) => r.catchUp.peakRssMiB],
-  ['2k tx/s p50 ms', (r) => r.latency2k.p50Ms],
-  ['2k tx/s p99 ms', (r) => r.latency2k.p99Ms],
-  ['2k tx/s max ms', (r) => r.latency2k.maxMs],
-  ['2k tx/s CPU s', (r) => r.latency2k.cpuSeconds],
-  ['10k rows/s p50 ms', (r) => r.latency10k.p50Ms],
-  ['10k rows/s p99 ms', (r) => r.latency10k.p99Ms],
-  ['10k rows/s max ms', (r) => r.latency10k.maxMs],
-  ['10k rows/s CPU s', (r) => r.latency10k.cpuSeconds],
-  ['streaming peak RSS MiB', (r) => Math.max(r.latency2k.peakRssMiB, r.latency10k.peakRssMiB)],
+const all: [string, (r: Result) => number | undefined][] = [
+  ['initialization rows/s', (r) => r.initialization?.rowsPerSecond],
+  ['initialization rows/s from start', (r) => r.initialization?.fromStartRowsPerSecond],
+  ['initialization CPU s', (r) => r.initialization?.cpuSeconds],
+  ['initialization peak RSS MiB', (r) => r.initialization?.peakRssMiB],
+  ['catch-up rows/s', (r) => r.catchUp?.rowsPerSecond],
+  ['catch-up CPU s', (r) => r.catchUp?.cpuSeconds],
+  ['catch-up peak RSS MiB', (r) => r.catchUp?.peakRssMiB],
+  ['2k tx/s p50 ms', (r) => r.latency2k?.p50Ms],
+  ['2k tx/s p99 ms', (r) => r.latency2k?.p99Ms],
+  ['2k tx/s max ms', (r) => r.latency2k?.maxMs],
+  ['2k tx/s CPU s', (r) => r.latency2k?.cpuSeconds],
+  ['10k rows/s p50 ms', (r) => r.latency10k?.p50Ms],
+  ['10k rows/s p99 ms', (r) => r.latency10k?.p99Ms],
+  ['10k rows/s max ms', (r) => r.latency10k?.maxMs],
+  ['10k rows/s CPU s', (r) => r.latency10k?.cpuSeconds],
+  [
+    'streaming peak RSS MiB',
+    (r) => r.latency2k && r.latency10k && Math.max(r.latency2k.peakRssMiB, r.latency10k.peakRssMiB),
+  ],
 ];
+// Only what the chosen scenarios measured.
+const metrics = all.filter(([, of]) => results.get(tools[0]!.name)!.every((r) => of(r) !== undefined)) as [
+  string,
+  (r: Result) => number,
+][];
 const medians = Object.fromEntries(
   tools.map((t) => [
     t.name,
     Object.fromEntries(metrics.map(([name, of]) => [name, median(results.get(t.name)!.map(of))])),
   ]),
 );
-const spread = Object.fromEntries(
-  tools.map((t) => {
-    const rates = results.get(t.name)!.map((r) => r.catchUp.rowsPerSecond);
-    return [t.name, round(Math.max(...rates) / Math.min(...rates), 2)];
-  }),
-);
+const maxOverMin = (of: (r: Result) => number | undefined) =>
+  Object.fromEntries(
+    tools.map((t) => {
+      const rates = results.get(t.name)!.map(of);
+      if (rates.some((r) => r === undefined)) return [t.name, null];
+      return [t.name, round(Math.max(...(rates as number[])) / Math.min(...(rates as number[])), 2)];
+    }),
+  );
 const names = tools.map((t) => t.name);
 const header = `| | ${names.map((n) => `${n} (median of ${RUNS})`).join(' | ')} |${names.length === 2 ? ` ${names[0]} / ${names[1]} |` : ''}`;
 const lines = [header, `|---|${names.map(() => '---|').join('')}${names.length === 2 ? '---|' : ''}`];
@@ -358,7 +379,8 @@ console.log(
       machine: `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       runs: Object.fromEntries(results),
       medians,
-      catchUpMaxOverMin: spread,
+      catchUpMaxOverMin: maxOverMin((r) => r.catchUp?.rowsPerSecond),
+      initializationMaxOverMin: maxOverMin((r) => r.initialization?.rowsPerSecond),
     },
     null,
     2,

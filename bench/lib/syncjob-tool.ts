@@ -11,7 +11,8 @@ import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export function syncjobTool(env: BenchEnv): StreamingTool {
+/** `root`: the checkout whose `syncjob` runs (another commit's, to compare before and after). */
+export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
   let port = 19_600;
   /** From `from`, or with a snapshot first when `from` is null (a new job's default start: the binlog end). */
   const start = (table: string, topic: string, from: Position | null): RunningTool => {
@@ -42,7 +43,7 @@ export function syncjobTool(env: BenchEnv): StreamingTool {
     );
     const child: ChildProcess = spawn(
       path.join(ROOT, 'node_modules/.bin/node'),
-      [path.join(ROOT, 'src/cli/main.ts'), 'run', '-f', manifest],
+      [path.join(root, 'src/cli/main.ts'), 'run', '-f', manifest],
       {
         env: { ...process.env, SYNCJOB_SECRET_S_P: env.mysql.syncPassword, SYNCJOB_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -2,7 +2,7 @@
 // from the same MariaDB on this machine; runs alternate between the tools.
 //   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
 //     [--rows 200000] [--seconds 20] [--init-rows 1000000] [--chart docs/streaming-bench.svg]
-//     [--scenarios initialization,catch-up,latency] [--before-root DIR --tools syncjob,syncjob-before]
+//     [--scenarios initialization,catch-up,latency] [--before-root DIR --tools syncjob,before]
 // Per run and tool, four scenarios, each with a fresh topic and tool process (and but for the
 // first, a fresh table):
 //  - initialization: a new job on a table of M rows (loaded once, not in the binlog) snapshots it;
@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '20' },
     'init-rows': { type: 'string', default: '1000000' },
     scenarios: { type: 'string', default: 'initialization,catch-up,latency' },
-    // Another checkout (with node_modules) whose syncjob runs as the tool `syncjob-before`.
+    // Another checkout (with node_modules) whose syncjob runs as the tool `before`.
     'before-root': { type: 'string' },
     chart: { type: 'string' },
   },
@@ -73,9 +73,9 @@ const benchEnv: BenchEnv = {
 const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
   if (name === 'syncjob') return syncjobTool(benchEnv);
   if (name === 'debezium') return debeziumTool(benchEnv);
-  if (name === 'syncjob-before' && flags['before-root'])
+  if (name === 'before' && flags['before-root'])
     return { ...syncjobTool(benchEnv, flags['before-root']), name };
-  throw new Error(`unknown tool ${name} (syncjob, debezium, syncjob-before with --before-root)`);
+  throw new Error(`unknown tool ${name} (syncjob, debezium, before with --before-root)`);
 });
 
 const payload = (id: number) => [

@@ -1,20 +1,27 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError, SyncError } from '../errors.ts';
-import { decodeCommand } from './decode.ts';
-import { operatorCommand } from './operator.ts';
-import { precheckCommand } from './precheck.ts';
-import { runCommand } from './run.ts';
+
+type Command = (args: string[]) => Promise<number>;
 
 // The one binary. `worker` is what the worker pod runs: the same code as `run`, named for its role.
-const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  operator: { summary: 'run the operator: reconcile SyncJobs in the cluster', run: operatorCommand },
+// Each command's modules load only when it runs: a worker does not carry the Kubernetes client
+// (~60 MiB of RSS).
+const runCommand: Command = async (args) => (await import('./run.ts')).runCommand(args);
+const commands: Record<string, { summary: string; run: Command }> = {
+  operator: {
+    summary: 'run the operator: reconcile SyncJobs in the cluster',
+    run: async (args) => (await import('./operator.ts')).operatorCommand(args),
+  },
   worker: { summary: 'the worker pod entrypoint (same as run)', run: runCommand },
   run: { summary: 'run one SyncJob in the foreground (-f job.yaml)', run: runCommand },
-  decode: { summary: 'print the DTS-Avro records of a topic as JSON lines', run: decodeCommand },
+  decode: {
+    summary: 'print the DTS-Avro records of a topic as JSON lines',
+    run: async (args) => (await import('./decode.ts')).decodeCommand(args),
+  },
   precheck: {
     summary: "check a SyncJob's source and target before it runs (-f job.yaml)",
-    run: precheckCommand,
+    run: async (args) => (await import('./precheck.ts')).precheckCommand(args),
   },
 };
 

@@ -360,7 +360,7 @@ const Initialization = Type.Object(
     }),
     parallelism: Type.Integer({
       description:
-        'Tables copied at the same time, each over its own connection (chunks of one table are read one after another).',
+        'Tables copied at the same time, each over its own connection and in its own thread (chunks of one table are read one after another, the next while the last is queued).',
       minimum: 1,
       maximum: 16,
       default: 2,

@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
 import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { type Admin, Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
-import { createWorkerMetrics } from '../../src/worker/metrics.ts';
+import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics.ts';
 import { createWorkerReport, type WorkerReport } from '../../src/worker/report.ts';
 import { createSecretResolver, secretEnvName } from '../../src/worker/secrets.ts';
 import { runWorker } from '../../src/worker/worker.ts';
@@ -44,6 +44,7 @@ export function testJob(
 
 export interface RunningWorker {
   report: WorkerReport;
+  metrics: WorkerMetrics;
   stop(): Promise<void>;
   /** Rejects if the worker fails. */
   done: Promise<void>;
@@ -57,6 +58,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
     readyResolve = resolve;
   });
   const report = createWorkerReport();
+  const metrics = createWorkerMetrics({ job: job.metadata.name });
   const logger = testLogger(`worker ${job.metadata.name} (in the test process)`);
   const done = runWorker({
     job,
@@ -64,7 +66,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
       dir: '/nonexistent',
       env: { [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword },
     }),
-    metrics: createWorkerMetrics({ job: job.metadata.name }),
+    metrics,
     report,
     logger,
     signal: abort.signal,
@@ -73,6 +75,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
   await Promise.race([ready, done]);
   return {
     report,
+    metrics,
     done,
     async stop() {
       abort.abort();

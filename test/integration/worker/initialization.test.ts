@@ -179,4 +179,59 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
       await deleteTopics(env, [topic]);
     }
   });
+
+  it('fails over a killed snapshot connection: the retry goes on after the last row written, each row once', {
+    timeout: 120_000,
+  }, async () => {
+    const rows = 40_000;
+    await db.query(`CREATE TABLE ${database}.killed (id INT PRIMARY KEY, note VARCHAR(30))`);
+    await db.query(
+      `INSERT INTO ${database}.killed SELECT seq, CONCAT('k', seq) FROM ${database}.seq_1_to_${rows}`,
+    );
+    const topic = uniqueName('init-kill');
+    await createTopic(env, topic, 1);
+    const worker = await startWorker(
+      env,
+      testJob(env, uniqueName('init-kill-job'), {
+        topic,
+        objects: [{ database, tables: [{ name: 'killed' }] }],
+        initialization: { data: true, chunkSize: 100, parallelism: 1 },
+      }),
+    );
+    try {
+      // The snapshot thread's connection, caught reading a chunk (a few ms each, so polled without
+      // pause), once some chunks are written.
+      await eventually(
+        async () => ((await worker.metrics.initRows.get()).values[0]?.value ?? 0) >= 2000,
+        'the first chunks',
+      );
+      let killed = 0;
+      while (killed === 0 && worker.report.snapshot().initialization?.done !== true) {
+        const [list] = await db.query<mysql.RowDataPacket[]>(
+          `SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE 'SELECT%killed%'`,
+          [env.mysql.syncUser],
+        );
+        for (const { ID } of list) {
+          await db.query(`KILL ${Number(ID)}`).catch(() => undefined);
+          killed++;
+        }
+      }
+      expect(killed).toBeGreaterThan(0);
+      await eventually(
+        () => worker.report.snapshot().initialization?.done === true,
+        'initialization to finish after the kill',
+        90_000,
+      );
+      const restarts = (await worker.metrics.streamRestarts.get()).values[0]?.value ?? 0;
+      expect(restarts).toBeGreaterThanOrEqual(1);
+      const ids = (await readAll(env.kafka.brokers, topic))
+        .filter((m) => m.record.operation === 'INIT')
+        .map((m) => Number(valueText((m.record.afterImages as readonly DtsValue[])[0]!)));
+      expect(ids.length).toBe(rows);
+      expect(new Set(ids).size).toBe(rows);
+    } finally {
+      await worker.stop();
+      await deleteTopics(env, [topic]);
+    }
+  });
 });

@@ -307,7 +307,8 @@ try {
     for (const tool of order) {
       const run = `${suffix}${r}`;
       const result: Result = {};
-      if (SCENARIOS.has('initialization')) result.initialization = await initialization(tool, run, snapshotTable);
+      if (SCENARIOS.has('initialization'))
+        result.initialization = await initialization(tool, run, snapshotTable);
       if (SCENARIOS.has('catch-up')) result.catchUp = await catchUp(tool, run);
       if (SCENARIOS.has('latency')) {
         result.latency2k = await latency(tool, run, 2000, () => 1);

@@ -36,5 +36,6 @@ RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /us
 # Numeric, so runAsNonRoot can verify it; root owns the files, so the process cannot change them.
 USER 65532:65532
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# The flags are WORKER_NODE_FLAGS (src/worker/node-flags.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli/main.js"]
 CMD ["operator"]

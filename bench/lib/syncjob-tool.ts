@@ -6,6 +6,7 @@ import path from 'node:path';
 import { decodeRecord } from '../../src/format/dts-avro/codec.ts';
 import { valueText } from '../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../src/format/dts-avro/values.ts';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags.ts';
 import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
 
@@ -43,7 +44,7 @@ export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
     );
     const child: ChildProcess = spawn(
       path.join(ROOT, 'node_modules/.bin/node'),
-      [path.join(root, 'src/cli/main.ts'), 'run', '-f', manifest],
+      [...WORKER_NODE_FLAGS, path.join(root, 'src/cli/main.ts'), 'run', '-f', manifest],
       {
         env: { ...process.env, SYNCJOB_SECRET_S_P: env.mysql.syncPassword, SYNCJOB_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { API_VERSION, KIND, type SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 import { DEFAULT_SECRETS_DIR } from '../worker/secrets.ts';
 
 /** The SyncJob as the builders need it; the uid is required for the owner reference. */
@@ -233,6 +234,7 @@ export function workerPod(job: WorkerJob, opts: WorkerPodOptions): V1Pod {
           image: workerImage(job, opts),
           command: [
             'node',
+            ...WORKER_NODE_FLAGS,
             'dist/cli/main.js',
             'worker',
             '-f',

@@ -82,6 +82,7 @@ describe('workerPod', () => {
     expect(c?.image).toBe('syncjob:1.0');
     expect(c?.command).toEqual([
       'node',
+      '--max-semi-space-size=8',
       'dist/cli/main.js',
       'worker',
       '-f',

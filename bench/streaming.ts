@@ -12,7 +12,9 @@
 //  - latency at 2,000 one-row transactions/s, and at 10,000 rows/s in 1–10-row transactions, for S
 //    seconds: per row, from its COMMIT returning to its record being readable; p50/p99/max over the
 //    rows after the first 3 s (warm-up, for the JVM's sake).
-// Each scenario also gives the tool's CPU seconds and peak RSS (from /proc). Medians over the runs
+// Each scenario also gives the tool's CPU seconds and peak RSS (from /proc); initialization also what
+// MariaDB, Kafka and the bench's consumer spent meanwhile, and latency the tool's own share (from
+// the COMMIT to the record's CreateTime, when the tool handed it to its client). Medians over the runs
 // and syncjob/Debezium ratios are printed last; --chart draws them.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { drawChart } from './lib/chart.ts';
 import { debeziumTool } from './lib/debezium-tool.ts';
-import type { ProcessStats } from './lib/process-stats.ts';
+import { type ProcessStats, sharedCpuSeconds } from './lib/process-stats.ts';
 import { syncjobTool } from './lib/syncjob-tool.ts';
 import type { BenchEnv, Position, StreamingTool } from './lib/tool.ts';
 
@@ -90,6 +92,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Reads a topic from the beginning and notes when each row id's record arrived (ids 0..maxId; only the times are kept). */
 async function watch(topic: string, maxId: number, idOf: (value: Buffer) => number) {
   const arrived = new Float64Array(maxId + 1);
+  // When the tool handed each record to its Kafka client (the record's CreateTime), on the same
+  // clock as `arrived`: splits a latency into the tool's part and Kafka's (commit and fetch).
+  const produced = new Float64Array(maxId + 1);
   let count = 0;
   let first = 0;
   let last = 0;
@@ -110,6 +115,7 @@ async function watch(topic: string, maxId: number, idOf: (value: Buffer) => numb
         }
         if (id < 0 || id > maxId || arrived[id]! > 0) continue;
         arrived[id] = now;
+        produced[id] = Number(m.timestamp) - performance.timeOrigin;
         if (id > 0) {
           count++;
           if (first === 0) first = now;
@@ -123,6 +129,7 @@ async function watch(topic: string, maxId: number, idOf: (value: Buffer) => numb
   });
   return {
     arrived,
+    produced,
     count: () => count,
     span: () => (last - first) / 1000,
     until: (id: number) =>
@@ -211,15 +218,20 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
   await createTopic(topic);
   const w = await watch(topic, INIT_ROWS, tool.idOf);
   const started = performance.now();
+  const shared = sharedCpuSeconds();
   const running = await tool.initialize(table, topic);
   await untilCount(w, INIT_ROWS, `${tool.name} initialization`);
   const fromStart = (performance.now() - started) / 1000;
+  const sharedAfter = sharedCpuSeconds();
   const stats = await running.stop();
   await w.stop();
   return {
     rowsPerSecond: Math.round((INIT_ROWS - 1) / w.span()),
     fromStartRowsPerSecond: Math.round(INIT_ROWS / fromStart),
     ...cost(stats),
+    // What the rest of the machine spent meanwhile: MariaDB and Kafka, and the bench's consumer.
+    servicesCpuSeconds: round(sharedAfter.services - shared.services),
+    consumerCpuSeconds: round(sharedAfter.bench - shared.bench),
   };
 }
 
@@ -259,17 +271,24 @@ async function latency(tool: StreamingTool, run: string, rowsPerSecond: number, 
   await w.stop();
   // The first WARM_UP_MS of rows are left out: a JVM (Debezium) compiles its hot paths then.
   const measured: number[] = [];
+  const toProduce: number[] = [];
   for (let id = 1; id <= total; id++) {
-    if (committed[id]! - begin >= WARM_UP_MS) measured.push(w.arrived[id]! - committed[id]!);
+    if (committed[id]! - begin < WARM_UP_MS) continue;
+    measured.push(w.arrived[id]! - committed[id]!);
+    toProduce.push(w.produced[id]! - committed[id]!);
   }
-  const latencies = Float64Array.from(measured).sort();
-  const pct = (p: number) =>
-    round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!);
+  const percentile = (values: number[]) => {
+    const sorted = Float64Array.from(values).sort();
+    return (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+  };
+  const pct = percentile(measured);
   return {
     achievedRowsPerSecond: Math.round(total / offeredSeconds),
     p50Ms: pct(50),
     p99Ms: pct(99),
     maxMs: pct(100),
+    // The tool's own share: from the COMMIT returning to the record handed to its Kafka client.
+    p99ToProduceMs: percentile(toProduce)(99),
     ...cost(stats),
   };
 }
@@ -294,7 +313,7 @@ const results = new Map<string, Result[]>(tools.map((t) => [t.name, []]));
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 2);
 };
 
 await root.query(`CREATE DATABASE ${database}`);
@@ -330,16 +349,20 @@ const all: [string, (r: Result) => number | undefined][] = [
   ['initialization rows/s from start', (r) => r.initialization?.fromStartRowsPerSecond],
   ['initialization CPU s', (r) => r.initialization?.cpuSeconds],
   ['initialization peak RSS MiB', (r) => r.initialization?.peakRssMiB],
+  ['initialization MariaDB + Kafka CPU s', (r) => r.initialization?.servicesCpuSeconds],
+  ['initialization bench consumer CPU s', (r) => r.initialization?.consumerCpuSeconds],
   ['catch-up rows/s', (r) => r.catchUp?.rowsPerSecond],
   ['catch-up CPU s', (r) => r.catchUp?.cpuSeconds],
   ['catch-up peak RSS MiB', (r) => r.catchUp?.peakRssMiB],
   ['2k tx/s p50 ms', (r) => r.latency2k?.p50Ms],
   ['2k tx/s p99 ms', (r) => r.latency2k?.p99Ms],
   ['2k tx/s max ms', (r) => r.latency2k?.maxMs],
+  ['2k tx/s p99 commit→produce ms', (r) => r.latency2k?.p99ToProduceMs],
   ['2k tx/s CPU s', (r) => r.latency2k?.cpuSeconds],
   ['10k rows/s p50 ms', (r) => r.latency10k?.p50Ms],
   ['10k rows/s p99 ms', (r) => r.latency10k?.p99Ms],
   ['10k rows/s max ms', (r) => r.latency10k?.maxMs],
+  ['10k rows/s p99 commit→produce ms', (r) => r.latency10k?.p99ToProduceMs],
   ['10k rows/s CPU s', (r) => r.latency10k?.cpuSeconds],
   [
     'streaming peak RSS MiB',

@@ -1,6 +1,8 @@
 // CPU time and peak memory of a process the bench started, read from /proc (Linux).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 // Linux reports utime/stime in clock ticks; USER_HZ is 100 on every architecture Node runs on here.
 const TICKS_PER_SECOND = 100;
@@ -30,4 +32,20 @@ export function stopWithStats(child: ChildProcess): () => Promise<ProcessStats> 
     await exited;
     return stats;
   };
+}
+
+/**
+ * CPU seconds so far of the services the tools share (MariaDB, the Kafka broker) and of this
+ * process (the bench's writer and consumer): with the tool's own, where a scenario's CPU went.
+ */
+export function sharedCpuSeconds(): { services: number; bench: number } {
+  const state =
+    process.env.SYNCJOB_TESTENV_STATE ??
+    path.join(process.env.SYNCJOB_CACHE ?? path.join(os.homedir(), '.cache/syncjob-operator'), 'run');
+  const pidOf = (file: string) => Number(readFileSync(path.join(state, file), 'utf8').trim());
+  const services = ['mariadb/mariadbd.pid', 'kafka/kafka.pid']
+    .map((f) => processStats(pidOf(f)).cpuSeconds)
+    .reduce((a, b) => a + b, 0);
+  const own = process.cpuUsage();
+  return { services, bench: (own.user + own.system) / 1e6 };
 }

@@ -90,7 +90,7 @@ const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads a topic from the beginning and notes when each row id's record arrived (ids 0..maxId; only the times are kept). */
-async function watch(topic: string, maxId: number, idOf: (value: Buffer) => number) {
+async function watch(topic: string, maxId: number, idOf: StreamingTool['idOf']) {
   const arrived = new Float64Array(maxId + 1);
   // When the tool handed each record to its Kafka client (the record's CreateTime), on the same
   // clock as `arrived`: splits a latency into the tool's part and Kafka's (commit and fetch).
@@ -107,13 +107,9 @@ async function watch(topic: string, maxId: number, idOf: (value: Buffer) => numb
     eachBatch: async ({ batch }) => {
       const now = performance.now();
       for (const m of batch.messages) {
-        let id = -1;
-        try {
-          id = idOf(m.value!);
-        } catch {
-          // Not a row of the table (a DDL record): not counted.
-        }
-        if (id < 0 || id > maxId || arrived[id]! > 0) continue;
+        // Keyless records (DDL) are not rows of the table: not counted.
+        const id = idOf(m.key);
+        if (id === null || id < 0 || id > maxId || arrived[id]! > 0) continue;
         arrived[id] = now;
         produced[id] = Number(m.timestamp) - performance.timeOrigin;
         if (id > 0) {

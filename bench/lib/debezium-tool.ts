@@ -154,7 +154,8 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
   };
   const running = (child: ChildProcess): RunningTool => ({ stop: stopWithStats(child) });
   return {
-    idOf: (value) => Number((JSON.parse(value.toString()) as { after: { id: number } }).after.id),
+    // The key converter writes the key columns as JSON without a schema: {"id":42}.
+    idOf: (key) => (key === null ? null : Number((JSON.parse(key.toString()) as { id: number }).id)),
     name: 'debezium',
     topicFor: (run, table) => `dbz${run}.${table}`,
     async catchUp(table, topic, { sentinel, write }) {

@@ -3,9 +3,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeRecord } from '../../src/format/dts-avro/codec.ts';
-import { valueText } from '../../src/format/dts-avro/render.ts';
-import type { DtsValue } from '../../src/format/dts-avro/values.ts';
 import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags.ts';
 import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
@@ -53,7 +50,12 @@ export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
     return { stop: stopWithStats(child) };
   };
   return {
-    idOf: (value) => Number(valueText((decodeRecord(value).afterImages as readonly DtsValue[])[0]!)),
+    // The record key: `<db>.<table>:["42"]` (src/worker/record-key.ts).
+    idOf: (key) => {
+      if (key === null) return null;
+      const text = key.toString();
+      return Number((JSON.parse(text.slice(text.indexOf(':') + 1)) as string[])[0]);
+    },
     name: 'syncjob',
     // Also the job's name, hence its offsets key: a run's own, so every run starts as a new job.
     topicFor: (run, table) => {

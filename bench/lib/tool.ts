@@ -20,8 +20,11 @@ export interface RunningTool {
 
 export interface StreamingTool {
   name: string;
-  /** The source row's id in a record the tool wrote. */
-  idOf(value: Buffer): number;
+  /**
+   * The source row's id in a record the tool wrote, read from its key: cheap, so the bench's
+   * consumer takes as little as it can of the cores the tool shares. Null: not a row (DDL).
+   */
+  idOf(key: Buffer | null): number | null;
   /** The topic the tool writes `table` to, for a run; the bench creates it (1 partition). */
   topicFor(run: string, table: string): string;
   /**

@@ -38,6 +38,29 @@ export class TableGoneError extends SyncError {
   }
 }
 
+/**
+ * The source logged a change of a synced table in a form that cannot be synced exactly: rows
+ * with columns left out (binlog_row_image MINIMAL/NOBLOB) or SQL text (binlog_format STATEMENT
+ * or MIXED). Everything before it is written; it and what follows are not.
+ */
+export class BinlogFidelityError extends SyncError {
+  constructor(kind: 'rowImage' | 'format', table: string) {
+    const [reason, what, setting] =
+      kind === 'rowImage'
+        ? ['BinlogRowImageNotFull', 'a row change without every column', "binlog_row_image='FULL'"]
+        : [
+            'BinlogFormatNotRow',
+            'a data change as an SQL statement instead of row events',
+            "binlog_format='ROW'",
+          ];
+    super(`the source logged ${what} for synced table ${table}`, {
+      retriable: false,
+      reason,
+      fix: `run SET GLOBAL ${setting} on the source (and set it in its configuration file; sessions opened before keep the old setting until they reconnect), then add a request for ${table} to spec.initialization.resnapshots`,
+    });
+  }
+}
+
 /** The job's configuration cannot work (bad manifest, unsupported option). Fixing the spec is the way out. */
 export class ConfigError extends SyncError {
   constructor(message: string, fix?: string) {

@@ -77,7 +77,15 @@ export async function scanTopic(opts: ScanOptions): Promise<ScanEnd> {
               if (settled || !isRunning()) return;
               // Written after the scan started: beyond the end it reads to.
               if (ends && BigInt(message.offset) >= (ends.get(batch.partition) ?? 0n)) continue;
-              if ((await opts.onMessage(batch.partition, message)) === false) return finish('stopped');
+              // A failing callback ends the scan with its error: kafkajs would retry the batch forever.
+              let more: boolean | undefined;
+              try {
+                more = (await opts.onMessage(batch.partition, message)) !== false;
+              } catch (err) {
+                settled = true;
+                return reject(err);
+              }
+              if (!more) return finish('stopped');
             }
           },
         })

@@ -15,13 +15,24 @@ export interface JobOffset {
   binlog: BinlogResume;
   /** The `id` of the next record: ids continue across restarts, so replays repeat ids exactly. */
   nextId: number;
-  /** Initialization progress; absent once it is complete or when none was asked for. */
+  /**
+   * Which tables are initialized and how far the others are; absent when the job initializes
+   * nothing (and in offsets of earlier versions once their initialization had finished).
+   */
   snapshot?: SnapshotProgress;
 }
 
 export interface SnapshotProgress {
-  /** Per source table (`db.table`): the last chunk written, or done. */
-  tables: Record<string, { cursor: unknown; done: boolean }>;
+  /**
+   * Tables (`db.table`) being copied: the cursor after the last chunk written (null before one),
+   * and the binlog position the copy began at: changes logged before it are older than any row
+   * the copy reads (absent in offsets of earlier versions).
+   */
+  tables: Record<string, { cursor: unknown; from?: { file: string; offset: number } }>;
+  /** Tables whose rows are all written (or whose every row came from the binlog: created later). */
+  initialized: string[];
+  /** Names of the re-snapshot requests already handled (spec.initialization.resnapshots). */
+  requests?: string[];
 }
 
 export function encodeJobOffset(offset: JobOffset): Buffer {
@@ -36,8 +47,24 @@ export function decodeJobOffset(value: Buffer | null): JobOffset | null {
     const b = o?.binlog;
     if (o?.version !== 1 || typeof b?.file !== 'string' || !Number.isSafeInteger(b.position)) return null;
     if (!Number.isSafeInteger(b.rowsDone) || !Number.isSafeInteger(o.nextId)) return null;
+    if (o.snapshot) o.snapshot = normalizeProgress(o.snapshot);
     return o;
   } catch {
     return null;
   }
+}
+
+/** Progress as earlier versions stored it (done tables as `{done: true}` entries) in today's shape. */
+function normalizeProgress(stored: SnapshotProgress): SnapshotProgress {
+  if (Array.isArray(stored.initialized)) return stored;
+  const tables: SnapshotProgress['tables'] = {};
+  const initialized: string[] = [];
+  for (const [t, p] of Object.entries(stored.tables ?? {}) as [
+    string,
+    { cursor: unknown; done?: boolean },
+  ][]) {
+    if (p.done) initialized.push(t);
+    else tables[t] = { cursor: p.cursor };
+  }
+  return { tables, initialized };
 }

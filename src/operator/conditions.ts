@@ -47,6 +47,8 @@ export const Reason = {
   SecretNotFound: 'SecretNotFound',
   BinlogPurged: 'BinlogPurged',
   TableDropped: 'TableDropped',
+  BinlogRowImageNotFull: 'BinlogRowImageNotFull',
+  BinlogFormatNotRow: 'BinlogFormatNotRow',
   TableSchemaUnavailable: 'TableSchemaUnavailable',
   InvalidConfiguration: 'InvalidConfiguration',
 } as const;
@@ -63,6 +65,8 @@ export const TERMINAL_REASONS: ReadonlySet<string> = new Set<string>([
   Reason.SecretNotFound,
   Reason.BinlogPurged,
   Reason.TableDropped,
+  Reason.BinlogRowImageNotFull,
+  Reason.BinlogFormatNotRow,
   Reason.TableSchemaUnavailable,
   Reason.InvalidConfiguration,
 ]);

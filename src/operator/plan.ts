@@ -61,7 +61,14 @@ export interface SyncJobStatus {
   conditions: Condition[];
   observedGeneration: number;
   precheck: PrecheckResult | null;
-  snapshot?: { tablesTotal: number; tablesDone: number; rows: number; done: boolean };
+  snapshot?: {
+    tablesTotal: number;
+    tablesDone: number;
+    rows: number;
+    done: boolean;
+    /** The tables being copied now, with their rows so far. */
+    tables?: { table: string; rows: number }[];
+  };
   position?: { file: string; position: number; gtid: string };
   /** Whole seconds (the Lag printer column is an integer), from the worker's report. */
   lagSeconds?: number;
@@ -298,7 +305,7 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
         ConditionType.Initialized,
         'False',
         Reason.Initializing,
-        `${init.tablesDone}/${init.tablesTotal} tables, ${init.rows} rows`,
+        `${init.tablesDone}/${init.tablesTotal} tables, ${init.rows} rows${copyingNow(init)}`,
       );
     else set(ConditionType.Initialized, 'False', Reason.Initializing, 'Waiting for the stream to start');
   } else if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True') {
@@ -328,12 +335,16 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   );
 }
 
+/** ` (copying shop.orders: 1200 rows)`, or nothing between tables. */
+const copyingNow = (init: NonNullable<WorkerReportSnapshot['initialization']>) =>
+  init.tables?.length ? ` (copying ${init.tables.map((t) => `${t.table}: ${t.rows} rows`).join(', ')})` : '';
+
 function progress(report: WorkerReportSnapshot | null): Partial<SyncJobStatus> {
   if (report === null) return {};
   const out: Partial<SyncJobStatus> = {};
   if (report.initialization) {
-    const { tablesTotal, tablesDone, rows, done } = report.initialization;
-    out.snapshot = { tablesTotal, tablesDone, rows, done };
+    const { tablesTotal, tablesDone, rows, done, tables } = report.initialization;
+    out.snapshot = { tablesTotal, tablesDone, rows, done, ...(tables?.length ? { tables } : {}) };
   }
   if (report.position) {
     const { file, position, gtid } = report.position;

@@ -49,4 +49,6 @@ export interface RowChange {
   before: DtsValue[] | null;
   after: DtsValue[] | null;
   position: SourcePosition;
+  /** The binlog left columns out of an image (binlog_row_image MINIMAL or NOBLOB): not syncable. */
+  partial?: boolean;
 }

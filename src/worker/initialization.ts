@@ -20,15 +20,13 @@ import { type SnapshotReader, startSnapshotReader } from './snapshot-reader.ts';
 import type { SnapshotWindow } from './snapshot-window.ts';
 
 export interface InitializationOptions {
-  objects: readonly ObjectSelector[];
   pipeline: Pipeline;
-  /** A new connection to the source (the table list, schemas, structure). */
+  /** A new connection to the source (schemas). */
   connect: () => Promise<mysql.Connection>;
   /** What snapshot threads connect with. */
   connection: MysqlConnectionOptions;
+  /** The progress the job resumes from (cursors of tables being copied). */
   progress: SnapshotProgress;
-  /** Copy the rows (spec.initialization.data); false: structure only, which is already written. */
-  data: boolean;
   chunkSize: number;
   parallelism: number;
   metrics: WorkerMetrics;
@@ -68,43 +66,69 @@ async function withConnection<T>(
 }
 
 /**
- * Structure initialization: one DDL record (SHOW CREATE TABLE) per selected table not yet started,
- * queued before the binlog stream starts, so no change of a table precedes its structure.
+ * Structure initialization: one DDL record (SHOW CREATE TABLE) per table (`db.table`), queued
+ * before the binlog stream starts, so no change of a table precedes its structure.
  */
 export async function emitStructure(
-  opts: Pick<InitializationOptions, 'objects' | 'pipeline' | 'connect' | 'progress'>,
+  opts: Pick<InitializationOptions, 'pipeline' | 'connect'>,
+  tables: readonly string[],
 ): Promise<void> {
+  if (tables.length === 0) return;
   await withConnection(opts.connect, async (conn) => {
-    for (const [db, name] of await selectedTables(conn, opts.objects)) {
-      if (opts.progress.tables[`${db}.${name}`] === undefined)
-        opts.pipeline.structure(db, name, await showCreateTable(conn, db, name));
+    for (const table of tables) {
+      const [db, name] = splitTable(table);
+      opts.pipeline.structure(db, name, await showCreateTable(conn, db, name));
     }
   });
 }
 
-export async function runInitialization(opts: InitializationOptions): Promise<void> {
-  const log = opts.logger;
-  const tables = await withConnection(opts.connect, (conn) => selectedTables(conn, opts.objects));
-  const pending = tables.filter(([db, t]) => !opts.progress.tables[`${db}.${t}`]?.done);
-  const total = tables.length;
-  let done = total - pending.length;
-  let rows = 0;
-  const started = Date.now();
-  const publish = () => {
-    // `done` turns true only once Kafka acknowledged it (the worker sees the offset without progress).
-    opts.report.setInitialization({ tablesTotal: total, tablesDone: done, rows, done: false });
-    opts.metrics.initTablesDone.set(done);
-    opts.metrics.initTablesTotal.set(total);
-  };
-  publish();
-  log.info({ tables: total, remaining: pending.length }, 'Started initialization');
-  if (pending.length === 0 || !opts.data) {
-    opts.pipeline.tableInitialized('', true);
-    return;
-  }
+const splitTable = (table: string): [string, string] => {
+  const dot = table.indexOf('.');
+  return [table.slice(0, dot), table.slice(dot + 1)];
+};
 
-  // One snapshot thread per lane. The next chunk is read (its window open) while the pipeline
-  // waits to queue the last one, so the thread's reading and encoding overlap the queueing.
+export interface Initializer {
+  /** Queues tables (`db.table`) to copy; lanes start as needed. */
+  add(tables: readonly string[]): void;
+  /** Rejects when a copy fails (the attempt ends; the next one resumes from the offsets). */
+  readonly failed: Promise<never>;
+  /** Resolves once every lane ended (after the attempt's signal, or with nothing left to copy). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Copies tables' rows, up to `parallelism` at a time, each lane with its own snapshot thread and
+ * connection; tables may be added while it runs (a table renamed into the selection).
+ */
+export function startInitialization(opts: InitializationOptions): Initializer {
+  const log = opts.logger;
+  const queue: string[] = [];
+  const lanes = new Set<Promise<void>>();
+  const copied = new Map<string, number>();
+  let tablesTotal = 0;
+  let tablesDone = 0;
+  let rows = 0;
+  let rejectFailed: (err: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => undefined);
+
+  const publish = () => {
+    // `done` turns true only once Kafka acknowledged the last table (worker.ts, onAcknowledged).
+    opts.report.setInitialization({
+      tablesTotal,
+      tablesDone,
+      rows,
+      done: false,
+      tables: [...copied].map(([table, n]) => ({ table, rows: n })),
+    });
+    opts.metrics.initTablesDone.set(tablesDone);
+    opts.metrics.initTablesTotal.set(tablesTotal);
+  };
+
+  // The next chunk is read (its window open) while the pipeline waits to queue the last one, so
+  // the thread's reading and encoding overlap the queueing.
   const copyRows = async (
     reader: SnapshotReader,
     table: string,
@@ -113,8 +137,6 @@ export async function runInitialization(opts: InitializationOptions): Promise<vo
   ) => {
     const { keyIndexes, warning } = await reader.open(schema, placement);
     if (warning) opts.report.raise('TableWithoutUsableKey', `${table}: ${warning}`);
-    // The window opens before the thread's SELECT, and the request goes out before the previous
-    // chunk is queued (a synchronous flush of thousands of rows), so the two overlap.
     const readAfter = async (cursor: ChunkCursor | null) => {
       await opts.pipeline.room();
       const window = opts.pipeline.openWindow(table, keyIndexes);
@@ -128,52 +150,60 @@ export async function runInitialization(opts: InitializationOptions): Promise<vo
     while (next && !opts.signal.aborted) {
       const { window } = next;
       const chunk: EncodedChunk = await next.chunk;
-      next = chunk.last === null ? null : await readAfter(chunk.last);
+      // A DDL of the stream may have settled the table meanwhile (dropped, renamed).
+      next = chunk.last === null || !opts.pipeline.copying(table) ? null : await readAfter(chunk.last);
       await opts.pipeline.closeWindow(window, schema, chunk);
       rows += chunk.count;
+      copied.set(table, (copied.get(table) ?? 0) + chunk.count);
       opts.metrics.initRows.inc(chunk.count);
+      publish();
     }
   };
 
-  const initializeTable = async (reader: SnapshotReader, [db, name]: [string, string]) => {
-    const table = `${db}.${name}`;
+  const copyTable = async (reader: SnapshotReader, table: string) => {
+    const [db, name] = splitTable(table);
     const placement = opts.pipeline.placement(db, name);
-    if (placement) {
+    copied.set(table, 0);
+    publish();
+    if (placement && opts.pipeline.copying(table)) {
       const schema = await withConnection(opts.connect, (conn) => loadTableSchema(conn, db, name));
       await copyRows(reader, table, schema, placement);
     }
     if (opts.signal.aborted) return;
-    done++;
-    opts.pipeline.tableInitialized(table, done === total);
+    tablesDone++;
+    copied.delete(table);
+    if (opts.pipeline.copying(table)) opts.pipeline.tableInitialized(table);
     publish();
-    log.info(
-      {
-        table,
-        tablesDone: done,
-        tablesTotal: total,
-        rows,
-        seconds: Math.round((Date.now() - started) / 1000),
-      },
-      'Initialized table',
-    );
+    log.info({ table, tablesDone, tablesTotal, rows }, 'Initialized table');
   };
 
-  // Up to `parallelism` tables at a time, each lane with its own thread and connection.
-  const queue = [...pending];
-  await Promise.all(
-    Array.from({ length: Math.min(opts.parallelism, queue.length) }, async () => {
-      const reader = startSnapshotReader(opts.connection);
-      try {
-        for (let next = queue.shift(); next && !opts.signal.aborted; next = queue.shift())
-          await initializeTable(reader, next);
-      } finally {
-        await reader.close();
+  const lane = async () => {
+    const reader = startSnapshotReader(opts.connection);
+    try {
+      for (let next = queue.shift(); next && !opts.signal.aborted; next = queue.shift())
+        await copyTable(reader, next);
+    } finally {
+      await reader.close();
+    }
+  };
+
+  return {
+    add(tables) {
+      if (tables.length === 0) return;
+      queue.push(...tables);
+      tablesTotal += tables.length;
+      publish();
+      log.info({ tables: tables.length, queued: queue.length }, 'Queued tables for initialization');
+      while (lanes.size < opts.parallelism && lanes.size < queue.length) {
+        const running: Promise<void> = lane()
+          .catch((err: unknown) => rejectFailed(err))
+          .finally(() => lanes.delete(running));
+        lanes.add(running);
       }
-    }),
-  );
-  if (!opts.signal.aborted)
-    log.info(
-      { tables: total, rows, seconds: Math.round((Date.now() - started) / 1000) },
-      'Finished initialization',
-    );
+    },
+    failed,
+    async idle() {
+      while (lanes.size > 0) await Promise.all(lanes);
+    },
+  };
 }

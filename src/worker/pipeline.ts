@@ -2,7 +2,7 @@
 // (sink-loop.ts). The reader calls the handler synchronously in binlog order; each queued entry
 // carries what the job offset would be if a write ended there.
 
-import { TableGoneError } from '../errors.ts';
+import { BinlogFidelityError, type SyncError, TableGoneError } from '../errors.ts';
 import { createRecordEncoder } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord, snapshotRecordShell } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
@@ -14,6 +14,7 @@ import { comparePositions, type FileOffset } from '../source/binlog/position-ord
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
 import { ddlDestination, ddlEffects } from './ddl-routing.ts';
+import { initializationComplete, progressAfterDdl } from './initialization-plan.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createOffsetTracker, jobOffsetAt } from './offset-tracker.ts';
 import { recordKeyFor } from './record-key.ts';
@@ -38,8 +39,10 @@ export interface PipelineOptions {
   resume: JobOffset | null;
   /** Where the binlog stream starts, when known before its first event. */
   streamFrom: FileOffset | null;
-  /** Initialization progress when initialization is (still) to run; undefined otherwise. */
+  /** Which tables are initialized and how far the others are; undefined when the job initializes nothing. */
   initialization: SnapshotProgress | undefined;
+  /** Told of tables that entered the selection while streaming (renamed into it): to be copied. */
+  onTablesEntered?: (tables: string[]) => void;
   /** Bytes buffered between reader and sink before the reader pauses. */
   queueBytes: number;
   batchMaxRecords: number;
@@ -78,11 +81,12 @@ const progressOf = (p: ProgressAt): SnapshotProgress | undefined =>
   p === undefined || !('base' in p)
     ? p
     : {
+        ...p.base,
         tables: {
           ...p.base.tables,
           [p.table]: {
+            ...p.base.tables[p.table],
             cursor: p.chunk.cursors ? JSON.parse(stringAt(p.chunk.cursors, p.row)) : null,
-            done: false,
           },
         },
       };
@@ -106,8 +110,12 @@ export interface Pipeline {
   placement(database: string, table: string): Placement | null;
   /** A DDL record for structure initialization (SHOW CREATE TABLE), before the table's rows. */
   structure(database: string, table: string, sql: string): void;
-  /** Marks a table's initialization complete in the offsets; `all` when it was the last one. */
-  tableInitialized(table: string, all: boolean): void;
+  /** Marks a table's copy complete in the offsets. */
+  tableInitialized(table: string): void;
+  /** Whether a table is still to be copied (a DDL of the stream may have settled it meanwhile). */
+  copying(table: string): boolean;
+  /** Whether any table is still to be copied. */
+  copyingAny(): boolean;
   /**
    * Resolves when the queue has room (below its low-water mark): initialization reads no faster
    * than Kafka takes. Rejects once the pipeline stopped (PipelineStoppedError).
@@ -220,6 +228,17 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       0,
     );
 
+  /** Reports a terminal error the stream stops with; thrown by the caller. */
+  const stopWith = (err: SyncError) => {
+    opts.report.raise(err.reason, err.message);
+    return err;
+  };
+
+  const olderThanCopy = (table: string, position: FileOffset) => {
+    const from = progress?.tables[table]?.from;
+    return from !== undefined && comparePositions(position, from) < 0;
+  };
+
   const marker = (operation: string) => {
     if (streamAt) boundary(operation, streamAt);
   };
@@ -240,7 +259,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       const chunk = w.chunk!;
       const route = planFor(schema).route;
       if (route) {
-        const base = progress ?? { tables: {} };
+        const base = progress ?? { tables: {}, initialized: [] };
         // INIT records are stamped with when they were read; their position is the stream's.
         const at = { ...streamAt, timestamp: Math.floor(now() / 1000) };
         let copied: ProgressAt;
@@ -274,8 +293,11 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   const handler: BinlogHandler = {
     change(change) {
-      if (windows.size > 0) {
-        const table = `${change.table.database}.${change.table.table}`;
+      const table = `${change.table.database}.${change.table.table}`;
+      // A change logged before the table's copy began is older than every row the copy reads:
+      // the copy's row stands. Incomplete images never touch: they are not written.
+      const settled = olderThanCopy(table, change.position);
+      if (windows.size > 0 && !settled && !change.partial) {
         for (const window of windows.keys()) {
           if (window.table !== table) continue;
           window.touch(change.before);
@@ -286,6 +308,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       const plan = planFor(change.table);
       const route = plan.route;
       if (!route) return;
+      // Logged while the row image was not FULL: covered when a copy that reads the row as it is
+      // now began after it (the documented fix), else the job stops before writing a wrong image.
+      if (change.partial) {
+        if (settled) return;
+        throw stopWith(new BinlogFidelityError('rowImage', route.objectName));
+      }
       const op = change.operation;
       if (
         (op === 'INSERT' && !route.dml.insert) ||
@@ -309,14 +337,27 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     between(position) {
       if (context.rowsDone === 0) reached(position);
     },
+    statement({ tables, position }) {
+      for (const ref of tables) {
+        const route = opts.routing.route(ref.database, ref.table);
+        if (route && !olderThanCopy(`${ref.database}.${ref.table}`, position))
+          throw stopWith(new BinlogFidelityError('format', route.objectName));
+      }
+    },
     ddl({ sql, target, position }) {
       if (!context.fresh(position)) return;
+      if (progress) {
+        const after = progressAfterDdl(
+          progress,
+          target,
+          (t) => opts.routing.route(t.database, t.table) !== null,
+          position,
+        );
+        progress = after.progress;
+        if (after.entered.length > 0) opts.onTablesEntered?.(after.entered);
+      }
       for (const effect of ddlEffects(opts.routing, target)) {
-        if (effect.kind === 'stop') {
-          const err = new TableGoneError(effect.objectName);
-          opts.report.raise(err.reason, err.message);
-          throw err;
-        }
+        if (effect.kind === 'stop') throw stopWith(new TableGoneError(effect.objectName));
         opts.report.raise(effect.reason, effect.message);
         if (effect.kind === 'warn') opts.logger.warn(effect.details, effect.message);
       }
@@ -388,8 +429,6 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       // Before the stream's first event (a GTID start) there is no position yet: file "" at 0
       // stands for "the start"; the job's first real offset replaces it.
       const at = { ...(streamAt ?? { file: '', offset: 0, gtid: '' }), timestamp: Math.floor(now() / 1000) };
-      // Recorded as started, so a restart does not write the table's structure again.
-      progress = { tables: { ...progress?.tables, [`${database}.${table}`]: { cursor: null, done: false } } };
       const record = ddlRecord(
         { database: route.targetDatabase, table: route.targetTable, sql, position: at },
         { id: context.takeId(), sourceVersion: opts.sourceVersion },
@@ -402,10 +441,17 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         ? new Promise<void>((resolve, reject) => roomWaiters.push({ resolve, reject }))
         : Promise.resolve();
     },
-    tableInitialized(table, all) {
-      progress = all ? undefined : { tables: { ...progress?.tables, [table]: { cursor: null, done: true } } };
+    tableInitialized(table) {
+      if (!progress) return;
+      const { [table]: _done, ...copying } = progress.tables;
+      const initialized = progress.initialized.includes(table)
+        ? progress.initialized
+        : [...progress.initialized, table];
+      progress = { ...progress, tables: copying, initialized };
       marker('SNAPSHOT');
     },
+    copying: (table) => progress?.tables[table] !== undefined,
+    copyingAny: () => progress !== undefined && !initializationComplete(progress),
     onBackPressure(p, r) {
       pause = p;
       resume = r;

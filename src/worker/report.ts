@@ -14,6 +14,8 @@ export interface InitializationProgress {
   tablesDone: number;
   rows: number;
   done: boolean;
+  /** The tables being copied now and their rows so far (at most `parallelism`). */
+  tables: { table: string; rows: number }[];
 }
 
 export interface WorkerReportSnapshot {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
-import { isRetriable } from '../errors.ts';
+import { ConfigError, isRetriable } from '../errors.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
@@ -17,7 +17,8 @@ import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
-import { emitStructure, runInitialization } from './initialization.ts';
+import { emitStructure, type Initializer, selectedTables, startInitialization } from './initialization.ts';
+import { initializationComplete, planInitialization } from './initialization-plan.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createPipeline } from './pipeline.ts';
 import type { WorkerReport } from './report.ts';
@@ -147,7 +148,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   let reader: ReturnType<typeof createBinlogReader> | undefined;
   let pipeline: Awaited<ReturnType<typeof createPipeline>> | undefined;
   let running: Promise<void> | undefined;
-  let initializationRun: Promise<void> | undefined;
+  let initializer: Initializer | undefined;
   try {
     const [[versionRow]] = await control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
     // Connecting a transactional producer fences any older worker of this job and aborts what it
@@ -157,12 +158,40 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     await ensureOffsetsTopic(kafka, offsets.topic, log);
     const stored = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
     const init = job.spec.initialization;
-    // A stored offset knows whether initialization is still due; a new job starts it when asked.
-    const initialization = stored ? stored.snapshot : init.data || init.schema ? { tables: {} } : undefined;
+    // Which selected tables are still to be copied: all of a new job's, those that entered the
+    // selection since the offset was written, and those a re-snapshot request names.
+    const end = await binlogEnd(control);
+    const plan = planInitialization({
+      stored,
+      selected:
+        init.data || init.schema
+          ? (await selectedTables(control, job.spec.objects)).map(([db, t]) => `${db}.${t}`)
+          : [],
+      binlogEnd: { file: end.file, offset: end.offset },
+      data: init.data,
+      schema: init.schema,
+      resnapshots: init.resnapshots.map((r) => ({
+        name: r.name,
+        tables: r.tables.map((t) => `${t.database}.${t.table}`),
+      })),
+    });
+    const unknown = plan?.unknown[0];
+    if (unknown)
+      throw new ConfigError(
+        `spec.initialization.resnapshots ${unknown.request} names ${unknown.table}, which spec.objects does not select or which does not exist on the source`,
+        `select ${unknown.table} in spec.objects, or remove it from the request`,
+      );
+    const initialization = plan?.progress;
     // Pending from the moment it is known to be due (tables are counted once it starts), so
     // /report never shows a streaming job with initialization still to do as having none.
-    if (initialization && !opts.report.snapshot().initialization)
-      opts.report.setInitialization({ tablesTotal: 0, tablesDone: 0, rows: 0, done: false });
+    if (plan && plan.copy.length > 0)
+      opts.report.setInitialization({
+        tablesTotal: plan.copy.length,
+        tablesDone: 0,
+        rows: 0,
+        done: false,
+        tables: [],
+      });
     const pinned = await pinStart(startFrom(stored, job), control, sink, offsets, initialization);
     const resume = stored ?? pinned.offset;
     log.info(
@@ -171,6 +200,13 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     );
 
     const routing = planRouting(job.spec.objects, target.topic);
+    // Tables renamed into the selection while streaming are copied like added ones.
+    const entered: string[] = [];
+    const enter = (tables: string[]) => {
+      if (!init.data) for (const t of tables) pipeline?.tableInitialized(t);
+      else if (initializer) initializer.add(tables);
+      else entered.push(...tables);
+    };
     pipeline = await createPipeline({
       routing,
       partitioning: target.partitioning,
@@ -185,14 +221,22 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       streamFrom:
         pinned.start.mode === 'file' ? { file: pinned.start.file, offset: pinned.start.position } : null,
       initialization,
+      onTablesEntered: enter,
       queueBytes: QUEUE_BYTES,
       batchMaxRecords: BATCH_MAX_RECORDS,
       batchMaxBytes: BATCH_MAX_BYTES,
-      // Initialization is done when an acknowledged offset no longer carries its progress.
+      // Initialization is done when Kafka holds an offset with every table copied, and no table
+      // entered since.
       onAcknowledged: (offset) => {
         const init = opts.report.snapshot().initialization;
-        if (init && !init.done && offset.snapshot === undefined)
-          opts.report.setInitialization({ ...init, done: true });
+        if (
+          init &&
+          !init.done &&
+          offset.snapshot &&
+          initializationComplete(offset.snapshot) &&
+          !p.copyingAny()
+        )
+          opts.report.setInitialization({ ...init, done: true, tables: [] });
       },
     });
     const p = pipeline;
@@ -214,37 +258,27 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const aborted = new Promise<void>((resolve) =>
       attempt.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-    if (initialization && init.schema) {
-      await emitStructure({
-        objects: job.spec.objects,
-        pipeline: p,
-        connect: () => mysql.createConnection(connection),
-        progress: initialization,
-      });
-    }
+    if (plan)
+      await emitStructure({ pipeline: p, connect: () => mysql.createConnection(connection) }, plan.describe);
     await r.start();
     setStreaming(opts, true);
     // Initialization runs beside the stream; only its failure ends the race below.
-    initializationRun = initialization
-      ? runInitialization({
-          objects: job.spec.objects,
-          pipeline: p,
-          connect: () => mysql.createConnection(connection),
-          connection,
-          progress: initialization,
-          data: init.data,
-          chunkSize: init.chunkSize,
-          parallelism: init.parallelism,
-          metrics,
-          report: opts.report,
-          logger: log.child({ component: 'initialization' }),
-          signal: attempt.signal,
-        })
-      : undefined;
-    initializationRun?.catch(() => undefined);
-    const initializing = (initializationRun ?? Promise.resolve()).then(
-      () => new Promise<never>(() => undefined),
-    );
+    if (initialization && init.data) {
+      initializer = startInitialization({
+        pipeline: p,
+        connect: () => mysql.createConnection(connection),
+        connection,
+        progress: initialization,
+        chunkSize: init.chunkSize,
+        parallelism: init.parallelism,
+        metrics,
+        report: opts.report,
+        logger: log.child({ component: 'initialization' }),
+        signal: attempt.signal,
+      });
+      initializer.add([...(plan?.copy ?? []), ...entered.splice(0)]);
+    }
+    const initializing = initializer?.failed ?? new Promise<never>(() => undefined);
     const reportTimer = setInterval(() => {
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
@@ -268,7 +302,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     await running?.catch(() => undefined);
     // The stopped pipeline refuses initialization's next step, so it ends and closes its
     // connections before the next attempt starts one of its own.
-    await initializationRun?.catch(() => undefined);
+    await initializer?.idle();
     opts.report.setPosition(pipeline?.acknowledged()?.binlog ?? null);
     await sink.close();
     await control.end().catch(() => undefined);

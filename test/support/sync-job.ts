@@ -2,10 +2,12 @@ import mysql from 'mysql2/promise';
 import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
 import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { type Admin, Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
+import { comparePositions } from '../../src/source/binlog/position-order.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics.ts';
-import { createWorkerReport, type WorkerReport } from '../../src/worker/report.ts';
+import { createWorkerReport, type WorkerReport, type WorkerReportSnapshot } from '../../src/worker/report.ts';
 import { createSecretResolver, secretEnvName } from '../../src/worker/secrets.ts';
 import { runWorker } from '../../src/worker/worker.ts';
+import { eventually } from './cli-process.ts';
 import { testLogger } from './test-logger.ts';
 import type { TestEnv } from './testenv.ts';
 
@@ -141,3 +143,34 @@ export function rootConnection(env: TestEnv): Promise<mysql.Connection> {
     multipleStatements: true,
   });
 }
+
+/**
+ * Resolves once a worker caught up with the source's binlog end as it is now (the offset it
+ * stored reaches it) and finished initializing; `report` reads its /report (or its report object).
+ */
+export async function untilCaughtUp(
+  db: mysql.Connection,
+  report: () => Promise<WorkerReportSnapshot> | WorkerReportSnapshot,
+  timeoutMs = 180_000,
+): Promise<void> {
+  const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+  const target = { file: String(end!.File), offset: Number(end!.Position) };
+  await eventually(
+    async () => {
+      const r = await report();
+      const at = r.position;
+      // Initialization runs beside the stream and may end after it caught up; null: none due.
+      return (
+        (r.initialization === null || r.initialization.done) &&
+        at !== null &&
+        comparePositions({ file: at.file, offset: at.position }, target) >= 0
+      );
+    },
+    'the worker to catch up with the source and finish initialization',
+    timeoutMs,
+  );
+}
+
+/** A running `syncjob run`'s /report. */
+export const workerReport = async (metricsPort: number): Promise<WorkerReportSnapshot> =>
+  (await (await fetch(`http://127.0.0.1:${metricsPort}/report`)).json()) as WorkerReportSnapshot;

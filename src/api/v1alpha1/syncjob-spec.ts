@@ -341,36 +341,79 @@ const SyncObject = Type.Object(
   { description: 'A database and the tables of it to sync.', additionalProperties: false },
 );
 
-const Initialization = Type.Object(
+const Resnapshot = Type.Object(
   {
-    schema: Type.Boolean({
-      description: 'Write a DDL record with the definition of each table before its data.',
-      default: false,
-    }),
-    data: Type.Boolean({
+    name: Type.String({
       description:
-        'Snapshot the existing rows (as INIT records) before streaming; lock-free, chunked by primary key.',
-      default: true,
+        'Names the request; each name is handled once (the job offset remembers it), so it can stay in the spec. Use a new name to copy the tables again.',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
     }),
-    chunkSize: Type.Integer({
-      description: 'Rows per snapshot chunk.',
-      minimum: 100,
-      maximum: 1000000,
-      default: 10000,
-    }),
-    parallelism: Type.Integer({
-      description:
-        'Tables copied at the same time, each over its own connection and in its own thread (chunks of one table are read one after another, the next while the last is queued).',
-      minimum: 1,
-      maximum: 16,
-      default: 2,
-    }),
+    tables: Type.Array(
+      Type.Object(
+        {
+          database: Identifier('Database of the table.'),
+          table: Identifier('Table name; spec.objects must select it.'),
+        },
+        { description: 'A table to copy again.', additionalProperties: false },
+      ),
+      { description: 'Tables to copy again.', minItems: 1, maxItems: 1000 },
+    ),
   },
   {
-    description: 'Initial load before incremental sync.',
-    default: {},
+    description:
+      'A request to copy tables of a running job again (as INIT records, lock-free, while the stream goes on), e.g. after repairing a consumer.',
     additionalProperties: false,
   },
+);
+
+const Initialization = WithRules(
+  Type.Object(
+    {
+      schema: Type.Boolean({
+        description: 'Write a DDL record with the definition of each table before its data.',
+        default: false,
+      }),
+      data: Type.Boolean({
+        description:
+          'Snapshot the existing rows (as INIT records) before streaming; lock-free, chunked by primary key.',
+        default: true,
+      }),
+      chunkSize: Type.Integer({
+        description: 'Rows per snapshot chunk.',
+        minimum: 100,
+        maximum: 1000000,
+        default: 10000,
+      }),
+      parallelism: Type.Integer({
+        description:
+          'Tables copied at the same time, each over its own connection and in its own thread (chunks of one table are read one after another, the next while the last is queued).',
+        minimum: 1,
+        maximum: 16,
+        default: 2,
+      }),
+      resnapshots: MapList(Resnapshot, 'name', {
+        description:
+          'Re-snapshot requests: the tables of each request not handled yet are copied again. Needs data: true.',
+        maxItems: 100,
+        default: [],
+      }),
+    },
+    {
+      description: 'Initial load before incremental sync.',
+      default: {},
+      additionalProperties: false,
+    },
+  ),
+  [
+    {
+      rule: 'self.data || size(self.resnapshots) == 0',
+      message: 'resnapshots copy rows: they need data: true',
+      fieldPath: '.resnapshots',
+      check: (i) => i.data || i.resnapshots.length === 0,
+    },
+  ],
 );
 
 const Worker = Type.Object(

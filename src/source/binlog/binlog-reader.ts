@@ -12,7 +12,9 @@ import type { DtsValue } from '../../format/dts-avro/values.ts';
 import type { Logger } from '../../log.ts';
 import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../mysql/zongji-decoding.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../row-change.ts';
-import { type DdlTarget, ddlTarget } from './ddl-target.ts';
+import { type DdlTarget, ddlTarget, type TableRef } from './ddl-target.ts';
+import { everyColumnPresent } from './row-image.ts';
+import { dmlStatementTables } from './statement-dml.ts';
 
 /** Turns one table's zongji rows into image cells; built once per table shape, used per row. */
 export interface TableCodec {
@@ -39,6 +41,11 @@ export interface BinlogHandler {
   between(position: SourcePosition): void;
   /** A DDL statement; `defaultDb` is the session's database, `target` what the statement touches. */
   ddl(ddl: { sql: string; defaultDb: string; target: DdlTarget; position: SourcePosition }): void;
+  /**
+   * A data change logged as SQL text (binlog_format STATEMENT or MIXED), not as row events: it
+   * cannot be synced. `tables` over-approximates what it touches.
+   */
+  statement(dml: { sql: string; tables: TableRef[]; position: SourcePosition }): void;
 }
 
 export interface BinlogReaderOptions {
@@ -140,6 +147,15 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
         reason: 'TableMapMissing',
       });
     const pos = position(event, txStart);
+    // binlog_row_image MINIMAL/NOBLOB leaves columns out; the pipeline decides what that means.
+    const bitmaps = event as {
+      numberOfColumns: number;
+      columns_present_bitmap?: Buffer;
+      columns_present_bitmap2?: Buffer;
+    };
+    const partial =
+      !everyColumnPresent(bitmaps.columns_present_bitmap, bitmaps.numberOfColumns) ||
+      !everyColumnPresent(bitmaps.columns_present_bitmap2, bitmaps.numberOfColumns);
     if (name === 'updaterows') {
       for (const row of (event as UpdateRowsEvent).rows) {
         opts.handler.change({
@@ -148,6 +164,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
           before: codec.cells(row.before),
           after: codec.cells(row.after),
           position: pos,
+          partial,
         });
       }
     } else {
@@ -160,6 +177,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
           before: insert ? null : cells,
           after: insert ? cells : null,
           position: pos,
+          partial,
         });
       }
     }
@@ -185,6 +203,12 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       if (/^BEGIN$/i.test(sql)) return undefined;
       if (/^COMMIT$/i.test(sql)) {
         endTransaction(event);
+        return undefined;
+      }
+      // Part of the transaction in progress, like a row event: no DDL, no commit.
+      const dml = dmlStatementTables(sql, q.schema);
+      if (dml) {
+        opts.handler.statement({ sql, tables: dml, position: position(event, txStart) });
         return undefined;
       }
       // A DDL statement is a transaction of its own; new columns reach us through later table maps,

@@ -26,14 +26,18 @@ function ref(first: string, second: string | undefined, defaultDb: string): Tabl
     : { database: unquote(first), table: unquote(second) };
 }
 
-function refList(text: string, defaultDb: string): TableRef[] {
+/** Every `name` or `db.name` in the text, as table references. */
+export function refList(text: string, defaultDb: string): TableRef[] {
   const out: TableRef[] = [];
   for (const m of text.matchAll(new RegExp(NAME, 'g'))) out.push(ref(m[1]!, m[2], defaultDb));
   return out;
 }
 
+/** The statement without comments (but for /*! executable ones) and surrounding space. */
+export const withoutComments = (sql: string): string => sql.replace(COMMENTS, ' ').trim();
+
 export function ddlTarget(sql: string, defaultDb: string): DdlTarget {
-  const text = sql.replace(COMMENTS, ' ').trim();
+  const text = withoutComments(sql);
   let m = /^RENAME\s+TABLES?\s+(.+)$/is.exec(text);
   if (m) {
     const renames = m[1]!.split(',').map((pair) => {

@@ -4,13 +4,21 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { comparePositions } from '../../../src/source/binlog/position-order.ts';
 import { secretEnvName } from '../../../src/worker/secrets.ts';
 import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
-import { createMaterializer, type Row, sortedRows } from '../../support/materialize.ts';
-import { createTopic, deleteTopics, rootConnection, SYNC_SECRET, testJob } from '../../support/sync-job.ts';
+import { createMaterializer, sortedRows } from '../../support/materialize.ts';
+import {
+  createTopic,
+  deleteTopics,
+  rootConnection,
+  SYNC_SECRET,
+  testJob,
+  untilCaughtUp,
+  workerReport,
+} from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { foldTopic } from '../../support/topic-reader.ts';
+import { sourceTables, startWriter, type Tally } from '../../support/writer.ts';
 
 const env = testEnv();
 // SYNCJOB_CRASH_KILLS lowers it while iterating locally; the suite runs the full 20.
@@ -21,9 +29,6 @@ const SEEDED_ROWS = 40_000;
 // The writer's workload, by count, so what the topic holds (and this test's memory) is the same
 // on any machine: about 9,000 small inserts, 15 transactions of 2,000 rows, updates and deletes.
 const WRITER_STATEMENTS = 6_000;
-
-/** Source changes the writer made, by operation: what an exactly-once topic must hold, no more. */
-type Tally = Record<'INSERT' | 'UPDATE' | 'DELETE', number>;
 
 describe('crash-safe, exactly-once resume', () => {
   let db: mysql.Connection;
@@ -45,71 +50,6 @@ describe('crash-safe, exactly-once resume', () => {
     await db.query(`DROP DATABASE IF EXISTS ${database}`);
     await db.end();
   });
-
-  /**
-   * `WRITER_STATEMENTS` random single-row, multi-row and large transactions (or fewer, on `stop()`);
-   * tallies changed rows. `done` tells how many statements ran.
-   */
-  function startWriter(conn: mysql.Connection) {
-    const tally: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };
-    let stopped = false;
-    let nextId = 1;
-    let done = 0;
-    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
-    const loop = (async () => {
-      for (let n = 0; !stopped && n < WRITER_STATEMENTS; n++, done = n) {
-        const t = `${database}.${pick(TABLES)}`;
-        const r = Math.random();
-        if (n % 400 === 200) {
-          // A large transaction, so kills also land inside one.
-          const first = nextId;
-          nextId += 2000;
-          const [res] = await conn.query<mysql.ResultSetHeader>(
-            `INSERT INTO ${t} SELECT seq, seq % 97, CONCAT('bulk-', seq) FROM ${database}.seq_${first}_to_${first + 1999}`,
-          );
-          tally.INSERT += res.affectedRows;
-        } else if (r < 0.5) {
-          const rows = 1 + Math.floor(Math.random() * 5);
-          const values = Array.from({ length: rows }, () => [
-            nextId++,
-            Math.floor(Math.random() * 1000),
-            `n${n}`,
-          ]);
-          const [res] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} VALUES ?`, [values]);
-          tally.INSERT += res.affectedRows;
-        } else if (r < 0.8) {
-          const lo =
-            t.endsWith('seeded') && Math.random() < 0.7
-              ? -Math.floor(Math.random() * SEEDED_ROWS)
-              : Math.floor(Math.random() * nextId);
-          const [res] = await conn.query<mysql.ResultSetHeader>(
-            `UPDATE ${t} SET v = v + 1, note = 'u${n}' WHERE id BETWEEN ? AND ?`,
-            [lo, lo + 3],
-          );
-          tally.UPDATE += res.affectedRows;
-        } else {
-          const lo =
-            t.endsWith('seeded') && Math.random() < 0.7
-              ? -Math.floor(Math.random() * SEEDED_ROWS)
-              : Math.floor(Math.random() * nextId);
-          const [res] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id BETWEEN ? AND ?`, [
-            lo,
-            lo + 2,
-          ]);
-          tally.DELETE += res.affectedRows;
-        }
-      }
-    })();
-    return {
-      tally,
-      done: () => done,
-      finished: loop,
-      async stop() {
-        stopped = true;
-        await loop;
-      },
-    };
-  }
 
   it(`loses and duplicates nothing through ${KILLS} SIGKILLs of the worker`, {
     timeout: 420_000,
@@ -138,7 +78,12 @@ describe('crash-safe, exactly-once resume', () => {
     let worker: CliProcess = startCli(['run', '-f', file], secretEnv);
     await ready();
     const writerConn = await rootConnection(env);
-    const writer = startWriter(writerConn);
+    const writer = startWriter(writerConn, {
+      database,
+      tables: TABLES,
+      statements: WRITER_STATEMENTS,
+      seeded: { tables: ['seeded'], rows: SEEDED_ROWS },
+    });
     let kills = 0;
     try {
       while (kills < KILLS) {
@@ -159,41 +104,10 @@ describe('crash-safe, exactly-once resume', () => {
       await ready();
 
       const keyColumns = Object.fromEntries(TABLES.map((t) => [`${database}.${t}`, ['id']]));
-      const expected = new Map<string, Row[]>();
-      for (const t of TABLES) {
-        const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT id, v, note FROM ${database}.${t}`);
-        const table = new Map(
-          rows.map((r) => [
-            JSON.stringify([String(r.id)]),
-            { id: String(r.id), v: String(r.v), note: r.note as string },
-          ]),
-        );
-        expected.set(`${database}.${t}`, sortedRows(table));
-      }
+      const expected = await sourceTables(db, database, TABLES);
       const total = writer.tally.INSERT + writer.tally.UPDATE + writer.tally.DELETE;
       expect(total).toBeGreaterThan(0);
-      // Caught up once the offset the worker stored reaches the source's binlog end.
-      const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-      await eventually(
-        async () => {
-          const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/report`)).json()) as {
-            position: { file: string; position: number } | null;
-            initialization: { done: boolean } | null;
-          };
-          const at = report.position;
-          // Initialization runs beside the stream and may end after it caught up; null: none due.
-          return (
-            (report.initialization === null || report.initialization.done) &&
-            at !== null &&
-            comparePositions(
-              { file: at.file, offset: at.position },
-              { file: String(end!.File), offset: Number(end!.Position) },
-            ) >= 0
-          );
-        },
-        'the worker to catch up with the source and finish initialization',
-        180_000,
-      );
+      await untilCaughtUp(db, () => workerReport(metricsPort));
       // Folded as it is read: only the materialized tables, counts and ids are kept.
       const materializer = createMaterializer(keyColumns);
       const byOp: Tally = { INSERT: 0, UPDATE: 0, DELETE: 0 };

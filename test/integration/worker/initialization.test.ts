@@ -2,10 +2,16 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueText } from '../../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
-import { comparePositions } from '../../../src/source/binlog/position-order.ts';
 import { eventually } from '../../support/cli-process.ts';
 import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
-import { createTopic, deleteTopics, rootConnection, startWorker, testJob } from '../../support/sync-job.ts';
+import {
+  createTopic,
+  deleteTopics,
+  rootConnection,
+  startWorker,
+  testJob,
+  untilCaughtUp,
+} from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readAll } from '../../support/topic-reader.ts';
 
@@ -94,17 +100,7 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
       await new Promise((r) => setTimeout(r, 1000));
       stop = true;
       await writer;
-      const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-      await eventually(() => {
-        const p = worker.report.snapshot().position;
-        return (
-          p !== null &&
-          comparePositions(
-            { file: p.file, offset: p.position },
-            { file: String(end!.File), offset: Number(end!.Position) },
-          ) >= 0
-        );
-      }, 'the worker to catch up');
+      await untilCaughtUp(db, () => worker.report.snapshot());
       const messages = await readAll(env.kafka.brokers, topic);
       const records = messages.map((m) => m.record);
 

@@ -133,6 +133,27 @@ export const ruleCases: RuleCases[] = [
       },
     ],
   },
+  {
+    message: 'resnapshots copy rows: they need data: true',
+    path: 'spec.initialization.resnapshots',
+    accepts: [
+      { initialization: { data: false } },
+      {
+        initialization: {
+          data: true,
+          resnapshots: [{ name: 'repair-1', tables: [{ database: 'shop', table: 'orders' }] }],
+        },
+      },
+    ],
+    rejects: [
+      {
+        initialization: {
+          data: false,
+          resnapshots: [{ name: 'repair-1', tables: [{ database: 'shop', table: 'orders' }] }],
+        },
+      },
+    ],
+  },
 ];
 
 /** The example SyncJob, the base every case patches. */

@@ -65,7 +65,7 @@ describe('validateSyncJob', () => {
           },
         ],
         conflictMode: 'precheckError',
-        initialization: { schema: false, data: true, chunkSize: 10000, parallelism: 2 },
+        initialization: { schema: false, data: true, chunkSize: 10000, parallelism: 2, resnapshots: [] },
         ddl: { emit: false },
         state: 'running',
         offsets: { topic: 'syncjob-offsets', onDelete: 'keep' },

@@ -56,7 +56,7 @@ function pod(
 
 const report = (r: Partial<WorkerReportSnapshot> = {}): WorkerReportSnapshot => ({
   streaming: true,
-  initialization: { tablesTotal: 2, tablesDone: 2, rows: 10, done: true },
+  initialization: { tablesTotal: 2, tablesDone: 2, rows: 10, done: true, tables: [] },
   position: { file: 'bin.000001', position: 400, gtid: '0-1-5', rowsDone: 0 },
   lagSeconds: 0.4,
   conditions: [],
@@ -135,7 +135,15 @@ const cases: Case[] = [
     name: 'pod running, initializing',
     in: {
       pod: pod('Running'),
-      report: report({ initialization: { tablesTotal: 2, tablesDone: 1, rows: 5, done: false } }),
+      report: report({
+        initialization: {
+          tablesTotal: 2,
+          tablesDone: 1,
+          rows: 5,
+          done: false,
+          tables: [{ table: 'd.t', rows: 5 }],
+        },
+      }),
     },
     phase: 'Initializing',
     pod: 'desired',

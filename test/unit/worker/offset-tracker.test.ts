@@ -45,7 +45,7 @@ describe('the offset tracker', () => {
       binlog: { file: 'b.000003', position: 120, gtid: '0-1-12', rowsDone: 3 },
       nextId: 9,
     });
-    const snapshot = { tables: { 'd.t': { cursor: [5], done: false } } };
+    const snapshot = { tables: { 'd.t': { cursor: [5] } }, initialized: ['d.u'] };
     expect(jobOffsetAt({ position, rowsDone: 0, nextId: 9, snapshot }).snapshot).toEqual(snapshot);
   });
 });

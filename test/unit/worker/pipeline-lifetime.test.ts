@@ -61,7 +61,7 @@ describe('the pipeline of one attempt', () => {
       offsets: { topic: 'offsets', key: Buffer.from('ns/job') },
       resume: null,
       streamFrom: { file: 'binlog.000001', offset: 4 },
-      initialization: { tables: {} },
+      initialization: { tables: {}, initialized: [] },
       queueBytes: 4096,
       batchMaxRecords: 10,
       batchMaxBytes: 4096,

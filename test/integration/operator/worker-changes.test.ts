@@ -19,6 +19,7 @@ import { readAll } from '../../support/topic-reader.ts';
 const env = testEnv();
 const JOB = 'changes';
 const POD = `${JOB}-worker`;
+const EXTRA_ROWS = 3000;
 
 describe('a running job under the operator', () => {
   let bed: Testbed;
@@ -31,7 +32,7 @@ describe('a running job under the operator', () => {
     source: sourceSpec(env),
     target: { brokers: env.kafka.brokers, topic, version: '4.x' },
     objects: [{ database, tables: tables.map((name) => ({ name })) }],
-    initialization: { data: false },
+    initialization: { data: true, chunkSize: 100 },
     offsets: { topic: `${topic}-offsets`, onDelete: 'delete' },
   });
   const apply = (tables: string[]) => bed.kubectl(['apply', '-f', '-'], syncJobYaml(JOB, spec(tables)));
@@ -42,6 +43,10 @@ describe('a running job under the operator', () => {
     await db.query(`CREATE DATABASE ${database}`);
     await db.query(`CREATE TABLE ${database}.items (id INT PRIMARY KEY, name VARCHAR(20))`);
     await db.query(`CREATE TABLE ${database}.extra (id INT PRIMARY KEY, name VARCHAR(20))`);
+    // Rows the table holds before the spec selects it: the edit must bring them too.
+    await db.query(
+      `INSERT INTO ${database}.extra SELECT seq, 'existing' FROM ${database}.seq_1_to_${EXTRA_ROWS}`,
+    );
     await createTopic(env, topic, 1);
     bed = await startTestbed(env);
     operator = bed.startOperator('operator');
@@ -56,7 +61,7 @@ describe('a running job under the operator', () => {
     await deleteTopics(env, [topic, `${topic}-offsets`]);
   });
 
-  it('replaces the worker when the spec changes, and syncs what the new spec selects', async () => {
+  it('replaces the worker when the spec changes, and syncs what the new spec selects, existing rows first', async () => {
     const before = await pod();
     const hash = before?.metadata?.annotations?.['syncjob.io/config-hash'];
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
@@ -69,11 +74,19 @@ describe('a running job under the operator', () => {
     const job = await waitForReady(bed, JOB);
     expect(job.status?.observedGeneration).toBe(job.metadata.generation);
     expect(job.status?.worker?.attempts).toBe(0);
-    await db.query(`INSERT INTO ${database}.extra VALUES (1, 'new table')`);
+    // Ready only once the added table is copied; only it was copied this time.
+    expect(job.status?.snapshot).toMatchObject({ tablesTotal: 1, tablesDone: 1, done: true });
+    const extra = (await readAll(env.kafka.brokers, topic)).filter(
+      (m) => m.record.objectName === `${database}.extra`,
+    );
+    expect(extra.filter((m) => m.record.operation === 'INIT')).toHaveLength(EXTRA_ROWS);
+    await db.query(`INSERT INTO ${database}.extra VALUES (0, 'new row')`);
     await eventually(
       async () =>
-        (await readAll(env.kafka.brokers, topic)).some((m) => m.record.objectName === `${database}.extra`),
-      'a record of the newly selected table',
+        (await readAll(env.kafka.brokers, topic)).some(
+          (m) => m.record.objectName === `${database}.extra` && m.record.operation === 'INSERT',
+        ),
+      'a new row of the newly selected table',
     );
   });
 

@@ -8,6 +8,13 @@ export interface BinlogResume {
   gtid: string;
   /** Row changes of that transaction already written; a restart re-reads and skips them. */
   rowsDone: number;
+  /**
+   * MariaDB GTID position of the transactions written completely (`domain-server-seq,...`): where
+   * a worker resumes on another server of the topology. Absent when unknown (MySQL, earlier versions).
+   */
+  gtidPos?: string;
+  /** @@server_id of the source `file` and `position` belong to. */
+  serverId?: number;
 }
 
 export interface JobOffset {

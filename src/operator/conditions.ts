@@ -49,6 +49,7 @@ export const Reason = {
   TableDropped: 'TableDropped',
   BinlogRowImageNotFull: 'BinlogRowImageNotFull',
   BinlogFormatNotRow: 'BinlogFormatNotRow',
+  SourceServerChanged: 'SourceServerChanged',
   TableSchemaUnavailable: 'TableSchemaUnavailable',
   InvalidConfiguration: 'InvalidConfiguration',
 } as const;
@@ -67,6 +68,7 @@ export const TERMINAL_REASONS: ReadonlySet<string> = new Set<string>([
   Reason.TableDropped,
   Reason.BinlogRowImageNotFull,
   Reason.BinlogFormatNotRow,
+  Reason.SourceServerChanged,
   Reason.TableSchemaUnavailable,
   Reason.InvalidConfiguration,
 ]);

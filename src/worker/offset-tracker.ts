@@ -12,7 +12,7 @@ export interface OffsetTracker {
   /** The id the next record gets. */
   readonly nextId: number;
   /** Counts a row change at `position`; false when it was written before the restart. */
-  fresh(position: FileOffset): boolean;
+  fresh(position: FileOffset & { gtid: string }): boolean;
   /** Uses up a record id. */
   takeId(): number;
   /** The source transaction ended (COMMIT). */
@@ -33,8 +33,13 @@ export function createOffsetTracker(resume: JobOffset | null): OffsetTracker {
     fresh(position) {
       rowsDone++;
       if (skip === null) return true;
-      if (position.file === skip.file && position.offset === skip.position && rowsDone <= skip.rowsDone)
-        return false;
+      // The transaction the offset ends inside: by GTID when both know one (the same on every
+      // server of the topology, so it holds after a failover), else by where it starts.
+      const same =
+        skip.gtid !== '' && position.gtid !== ''
+          ? position.gtid === skip.gtid
+          : position.file === skip.file && position.offset === skip.position;
+      if (same && rowsDone <= skip.rowsDone) return false;
       skip = null;
       return true;
     },
@@ -52,11 +57,20 @@ export function jobOffsetAt(at: {
   rowsDone: number;
   nextId: number;
   snapshot: SnapshotProgress | undefined;
+  gtidPos: string | undefined;
+  serverId: number | undefined;
 }): JobOffset {
   const p = at.position;
   return {
     version: 1,
-    binlog: { file: p.file, position: p.offset, gtid: p.gtid, rowsDone: at.rowsDone },
+    binlog: {
+      file: p.file,
+      position: p.offset,
+      gtid: p.gtid,
+      rowsDone: at.rowsDone,
+      ...(at.gtidPos === undefined ? {} : { gtidPos: at.gtidPos }),
+      ...(at.serverId === undefined ? {} : { serverId: at.serverId }),
+    },
     nextId: at.nextId,
     ...(at.snapshot ? { snapshot: at.snapshot } : {}),
   };

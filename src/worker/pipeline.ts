@@ -10,6 +10,7 @@ import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offse
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
 import type { RecordSink, SinkMessage } from '../sink/record-sink.ts';
 import type { BinlogHandler } from '../source/binlog/binlog-reader.ts';
+import { advanceGtidPosition } from '../source/binlog/gtid-position.ts';
 import { comparePositions, type FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
@@ -39,6 +40,10 @@ export interface PipelineOptions {
   resume: JobOffset | null;
   /** Where the binlog stream starts, when known before its first event. */
   streamFrom: FileOffset | null;
+  /** MariaDB GTID position where the stream starts (undefined: not tracked, e.g. MySQL). */
+  gtidPos: string | undefined;
+  /** @@server_id of the source, stored with each offset. */
+  serverId: number | undefined;
   /** Which tables are initialized and how far the others are; undefined when the job initializes nothing. */
   initialization: SnapshotProgress | undefined;
   /** Told of tables that entered the selection while streaming (renamed into it): to be copied. */
@@ -64,6 +69,8 @@ interface Entry {
   position: SourcePosition;
   rowsDone: number;
   nextId: number;
+  /** GTID position of the source transactions complete at this entry (MariaDB). */
+  gtidPos: string | undefined;
   /** Initialization progress up to this entry (INIT rows: the base plus this row's cursor). */
   snapshot: ProgressAt;
 }
@@ -187,6 +194,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const { encode, encodeWithImages } = createRecordEncoder();
   const context = createOffsetTracker(opts.resume);
   let acked: JobOffset | null = opts.resume;
+  let gtidPos = opts.gtidPos;
   let progress: SnapshotProgress | undefined = opts.initialization;
   // Where the stream is between transactions: INIT records and markers are positioned here.
   let streamAt: SourcePosition | null = opts.streamFrom
@@ -200,7 +208,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   const enqueue = (message: SinkMessage, operation: string, position: SourcePosition, snapshot: ProgressAt) =>
     queue.push(
-      { message, operation, position, rowsDone: context.rowsDone, nextId: context.nextId, snapshot },
+      {
+        message,
+        operation,
+        position,
+        rowsDone: context.rowsDone,
+        nextId: context.nextId,
+        gtidPos,
+        snapshot,
+      },
       message.value.length + (message.key?.length ?? 0) + 64,
     );
 
@@ -224,7 +240,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   /** Queues a point between source transactions (a COMMIT, a marker) that an offset may end at. */
   const boundary = (operation: string, position: SourcePosition) =>
     queue.push(
-      { message: null, operation, position, rowsDone: 0, nextId: context.nextId, snapshot: progress },
+      {
+        message: null,
+        operation,
+        position,
+        rowsDone: 0,
+        nextId: context.nextId,
+        gtidPos,
+        snapshot: progress,
+      },
       0,
     );
 
@@ -331,6 +355,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
     commit(position) {
       context.endTransaction();
+      if (gtidPos !== undefined) gtidPos = advanceGtidPosition(gtidPos, position.gtid);
       boundary('COMMIT', position);
       reached(position);
     },
@@ -385,7 +410,11 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       queue,
       sink: opts.sink,
       offsetAt: (entry: Entry) => {
-        const offset = jobOffsetAt({ ...entry, snapshot: progressOf(entry.snapshot) });
+        const offset = jobOffsetAt({
+          ...entry,
+          snapshot: progressOf(entry.snapshot),
+          serverId: opts.serverId,
+        });
         return { offset, message: offsetMessage(offset) };
       },
       acknowledged: (offset) => {

@@ -13,8 +13,10 @@ import { ensureOffsetsTopic, loadJobOffset } from '../offsets/kafka-offset-store
 import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
 import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
+import { isMariadbGtid } from '../source/binlog/gtid-position.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
+import { gtidPositionAt } from '../source/mysql/gtid-at.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
 import { emitStructure, type Initializer, selectedTables, startInitialization } from './initialization.ts';
@@ -22,6 +24,7 @@ import { initializationComplete, planInitialization } from './initialization-pla
 import type { WorkerMetrics } from './metrics.ts';
 import { createPipeline } from './pipeline.ts';
 import type { WorkerReport } from './report.ts';
+import { resumePoint } from './resume-point.ts';
 import { planRouting } from './routing.ts';
 import type { SecretResolver } from './secrets.ts';
 
@@ -82,17 +85,6 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   }
 }
 
-/** Where the binlog stream starts: the stored offset, else the spec's start position. */
-function startFrom(offset: JobOffset | null, job: SyncJob): StartPosition {
-  // An offset written before a GTID-started stream's first event has no file yet: start as configured.
-  if (offset && offset.binlog.file !== '')
-    return { mode: 'file', file: offset.binlog.file, position: offset.binlog.position };
-  const p = job.spec.source.startPosition;
-  if (p.mode === 'file') return { mode: 'file', file: p.file!, position: p.position! };
-  if (p.mode === 'gtid') return { mode: 'gtid', gtidSet: p.gtidSet! };
-  return { mode: 'end' };
-}
-
 /**
  * `end` is resolved to the concrete binlog end and stored before streaming, so a worker that dies
  * before its first write resumes there instead of at a later end (and loses nothing between).
@@ -103,18 +95,48 @@ async function pinStart(
   sink: RecordSink,
   offsets: { topic: string; key: Buffer },
   initialization: SnapshotProgress | undefined,
+  serverId: number,
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
   const end = await binlogEnd(control);
+  const gtidPos = await gtidPositionAt(control, end.file, end.offset);
   const offset: JobOffset = {
     version: 1,
-    binlog: { file: end.file, position: end.offset, gtid: '', rowsDone: 0 },
+    binlog: {
+      file: end.file,
+      position: end.offset,
+      gtid: '',
+      rowsDone: 0,
+      ...(gtidPos === undefined ? {} : { gtidPos }),
+      serverId,
+    },
     nextId: 1,
     ...(initialization ? { snapshot: initialization } : {}),
   };
   await sink.write([], { ...offsets, partition: 0, value: encodeJobOffset(offset) });
   return { start: { mode: 'file', file: offset.binlog.file, position: offset.binlog.position }, offset };
 }
+
+/** The GTID position the stream starts at: the stored one, or looked up for where it starts. */
+async function startGtidPosition(
+  resume: JobOffset | null,
+  start: StartPosition,
+  control: mysql.Connection,
+): Promise<string | undefined> {
+  if (resume?.binlog.gtidPos !== undefined) return resume.binlog.gtidPos;
+  if (start.mode === 'gtid')
+    return isMariadbGtid(start.gtidSet.split(',')[0] ?? '') ? start.gtidSet : undefined;
+  if (start.mode === 'file') return gtidPositionAt(control, start.file, start.position);
+  return undefined;
+}
+
+const withoutCopyStarts = (offset: JobOffset): JobOffset => {
+  if (!offset.snapshot) return offset;
+  const tables = Object.fromEntries(
+    Object.entries(offset.snapshot.tables).map(([t, p]) => [t, { cursor: p.cursor }]),
+  );
+  return { ...offset, snapshot: { ...offset.snapshot, tables } };
+};
 
 async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<void> {
   const { job, logger: log, metrics } = opts;
@@ -150,13 +172,25 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   let running: Promise<void> | undefined;
   let initializer: Initializer | undefined;
   try {
-    const [[versionRow]] = await control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+    const [[versionRow]] = await control.query<mysql.RowDataPacket[]>(
+      'SELECT VERSION() AS v, @@server_id AS serverId',
+    );
+    const serverId = Number(versionRow?.serverId);
     // Connecting a transactional producer fences any older worker of this job and aborts what it
     // left open, so the offset loaded next is exactly what Kafka's committed data reaches. First,
     // so that a refused login or certificate is reported by the sink, named with its fix.
     await sink.connect();
     await ensureOffsetsTopic(kafka, offsets.topic, log);
-    const stored = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
+    const loaded = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
+    const resumeAt = resumePoint(loaded, source.startPosition, serverId);
+    // Copies in progress noted where they began on the old server: those positions mean nothing
+    // here, so changes of those tables drop copied rows again as without them (always correct).
+    const stored = resumeAt.moved && loaded ? withoutCopyStarts(loaded) : loaded;
+    if (resumeAt.moved)
+      log.info(
+        { from: loaded?.binlog.serverId, to: serverId, gtidPos: loaded?.binlog.gtidPos },
+        'The source is another server than the offset was written on; resuming by GTID',
+      );
     const init = job.spec.initialization;
     // Which selected tables are still to be copied: all of a new job's, those that entered the
     // selection since the offset was written, and those a re-snapshot request names.
@@ -192,7 +226,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
         done: false,
         tables: [],
       });
-    const pinned = await pinStart(startFrom(stored, job), control, sink, offsets, initialization);
+    const pinned = await pinStart(resumeAt.start, control, sink, offsets, initialization, serverId);
     const resume = stored ?? pinned.offset;
     log.info(
       { resume: resume?.binlog ?? pinned.start, exactlyOnce },
@@ -220,6 +254,8 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       resume,
       streamFrom:
         pinned.start.mode === 'file' ? { file: pinned.start.file, offset: pinned.start.position } : null,
+      gtidPos: await startGtidPosition(resume, pinned.start, control),
+      serverId,
       initialization,
       onTablesEntered: enter,
       queueBytes: QUEUE_BYTES,

@@ -16,6 +16,8 @@ export interface WriterOptions {
   seeded?: { tables: readonly string[]; rows: number };
   /** Every this many statements, one 2,000-row transaction (so kills land inside one too). */
   largeEvery?: number;
+  /** The first id it inserts (a second writer continues after the first one's). */
+  firstId?: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export function startWriter(conn: mysql.Connection, opts: WriterOptions) {
   const seededRows = opts.seeded?.rows ?? 0;
   const largeEvery = opts.largeEvery ?? 400;
   let stopped = false;
-  let nextId = 1;
+  let nextId = opts.firstId ?? 1;
   let done = 0;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
   const low = (table: string) =>
@@ -77,6 +79,8 @@ export function startWriter(conn: mysql.Connection, opts: WriterOptions) {
   return {
     tally,
     done: () => done,
+    /** The id the next insert would use. */
+    nextId: () => nextId,
     finished: loop,
     async stop() {
       stopped = true;

@@ -61,6 +61,8 @@ describe('the pipeline of one attempt', () => {
       offsets: { topic: 'offsets', key: Buffer.from('ns/job') },
       resume: null,
       streamFrom: { file: 'binlog.000001', offset: 4 },
+      gtidPos: undefined,
+      serverId: 1,
       initialization: { tables: {}, initialized: [] },
       queueBytes: 4096,
       batchMaxRecords: 10,

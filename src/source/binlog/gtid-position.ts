@@ -1,0 +1,18 @@
+// A MariaDB GTID position ("domain-server-seq" per replication domain, comma-separated): what a
+// replica has applied. The job offset carries it so that a worker pointed at another server of
+// the same topology (a promoted replica after a failover) resumes where the topic ends: binlog
+// file names and offsets differ between servers, GTIDs do not.
+
+/** The position after the transaction `gtid` committed: its domain's entry replaced. */
+export function advanceGtidPosition(position: string, gtid: string): string {
+  if (!isMariadbGtid(gtid)) return position;
+  const domain = gtid.slice(0, gtid.indexOf('-'));
+  const entries = position === '' ? [] : position.split(',');
+  const at = entries.findIndex((e) => e.slice(0, e.indexOf('-')) === domain);
+  if (at < 0) entries.push(gtid);
+  else entries[at] = gtid;
+  return entries.join(',');
+}
+
+/** Whether a GTID is MariaDB's (domain-server-seq), not MySQL's (uuid:n). */
+export const isMariadbGtid = (gtid: string): boolean => /^\d+-\d+-\d+$/.test(gtid);

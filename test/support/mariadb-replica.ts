@@ -1,0 +1,140 @@
+// A MariaDB replica of the test primary, as an HA setup has one: GTID replication, its own
+// binlog with the replicated transactions (log_slave_updates), started by the test that needs it
+// (a process it controls, in a temporary datadir) and promoted by it, as a failover does.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { eventually } from './cli-process.ts';
+import { createTail, showOnFailure } from './failure-output.ts';
+import type { TestEnv } from './testenv.ts';
+
+export interface MariadbReplica {
+  port: number;
+  serverId: number;
+  /** A root connection to the replica. */
+  connect(): Promise<mysql.Connection>;
+  /** Waits until the replica applied everything the primary has now. */
+  caughtUp(primary: mysql.Connection): Promise<void>;
+  /** Stops replicating and takes writes: the new primary. */
+  promote(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SERVER_ID = 2;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts a replica that replicates from the primary's binlog end as it is now (what the primary
+ * did before is not copied: tests create what they replicate afterwards).
+ */
+export async function startMariadbReplica(env: TestEnv, primary: mysql.Connection): Promise<MariadbReplica> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncjob-replica-'));
+  const data = path.join(dir, 'data');
+  await promisify(execFile)('mariadb-install-db', [
+    '--no-defaults',
+    `--datadir=${data}`,
+    '--user=root',
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+  ]);
+  const port = await freePort();
+  const log = createTail(64 * 1024);
+  showOnFailure(`mariadb replica on 127.0.0.1:${port}`, log.text);
+  const child: ChildProcess = spawn(
+    'mariadbd',
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--user=root',
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${path.join(dir, 'mariadbd.sock')}`,
+      `--log-bin=${path.join(data, 'replica-bin')}`,
+      '--binlog-format=ROW',
+      '--binlog-row-image=FULL',
+      '--binlog-row-metadata=FULL',
+      `--server-id=${SERVER_ID}`,
+      '--log-slave-updates=ON',
+      '--gtid-strict-mode=ON',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_general_ci',
+      '--innodb-buffer-pool-size=64M',
+      '--skip-name-resolve',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d: Buffer) => log.write(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => log.write(d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const connect = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
+  await eventually(
+    async () => {
+      const conn = await connect().catch(() => null);
+      await conn?.end();
+      return conn !== null;
+    },
+    'the MariaDB replica to accept connections',
+    60_000,
+  );
+  const admin = await connect();
+  try {
+    // The sync account a job reads with, made here only (not in the replica's binlog: no GTID
+    // of its own that the primary lacks).
+    await admin.query('SET SESSION sql_log_bin = 0');
+    await admin.query(`CREATE USER '${env.mysql.syncUser}'@'%' IDENTIFIED BY '${env.mysql.syncPassword}'`);
+    await admin.query(
+      `GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '${env.mysql.syncUser}'@'%'`,
+    );
+    await admin.query('SET SESSION sql_log_bin = 1');
+    const [[pos]] = await primary.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
+    await admin.query('SET GLOBAL gtid_slave_pos = ?', [pos!.pos]);
+    await admin.query(
+      `CHANGE MASTER TO MASTER_HOST = '${env.mysql.host}', MASTER_PORT = ${env.mysql.port}, MASTER_USER = '${env.mysql.rootUser}', MASTER_PASSWORD = '${env.mysql.rootPassword}', MASTER_USE_GTID = slave_pos`,
+    );
+    await admin.query('START SLAVE');
+  } finally {
+    await admin.end();
+  }
+  return {
+    port,
+    serverId: SERVER_ID,
+    connect,
+    async caughtUp(primaryConn) {
+      const [[pos]] = await primaryConn.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
+      const conn = await connect();
+      try {
+        const [[waited]] = await conn.query<mysql.RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, 120) AS r', [
+          pos!.pos,
+        ]);
+        if (Number(waited!.r) !== 0) throw new Error(`the replica did not reach ${pos!.pos} in 120 s`);
+      } finally {
+        await conn.end();
+      }
+    },
+    async promote() {
+      const conn = await connect();
+      try {
+        await conn.query('STOP SLAVE');
+        await conn.query('RESET SLAVE ALL');
+      } finally {
+        await conn.end();
+      }
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

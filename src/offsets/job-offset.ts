@@ -9,8 +9,9 @@ export interface BinlogResume {
   /** Row changes of that transaction already written; a restart re-reads and skips them. */
   rowsDone: number;
   /**
-   * MariaDB GTID position of the transactions written completely (`domain-server-seq,...`): where
-   * a worker resumes on another server of the topology. Absent when unknown (MySQL, earlier versions).
+   * The transactions written completely, by GTID: a MariaDB GTID position (`domain-server-seq,...`)
+   * or a MySQL executed GTID set (`uuid:1-100,...`). Where a worker resumes on another server of
+   * the topology. Absent when unknown (earlier versions; MySQL jobs started at a file position).
    */
   gtidPos?: string;
   /** @@server_id of the source `file` and `position` belong to. */

@@ -40,7 +40,7 @@ export interface PipelineOptions {
   resume: JobOffset | null;
   /** Where the binlog stream starts, when known before its first event. */
   streamFrom: FileOffset | null;
-  /** MariaDB GTID position where the stream starts (undefined: not tracked, e.g. MySQL). */
+  /** GTID position (or MySQL GTID set) where the stream starts; undefined: not tracked. */
   gtidPos: string | undefined;
   /** @@server_id of the source, stored with each offset. */
   serverId: number | undefined;
@@ -69,7 +69,7 @@ interface Entry {
   position: SourcePosition;
   rowsDone: number;
   nextId: number;
-  /** GTID position of the source transactions complete at this entry (MariaDB). */
+  /** GTID position (or MySQL GTID set) of the source transactions complete at this entry. */
   gtidPos: string | undefined;
   /** Initialization progress up to this entry (INIT rows: the base plus this row's cursor). */
   snapshot: ProgressAt;

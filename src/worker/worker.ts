@@ -13,7 +13,6 @@ import { ensureOffsetsTopic, loadJobOffset } from '../offsets/kafka-offset-store
 import { createKafkaSink } from '../sink/kafka/kafka-sink.ts';
 import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
-import { isMariadbGtid } from '../source/binlog/gtid-position.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
 import { gtidPositionAt } from '../source/mysql/gtid-at.ts';
@@ -99,7 +98,7 @@ async function pinStart(
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
   const end = await binlogEnd(control);
-  const gtidPos = await gtidPositionAt(control, end.file, end.offset);
+  const gtidPos = end.gtidSet ?? (await gtidPositionAt(control, end.file, end.offset));
   const offset: JobOffset = {
     version: 1,
     binlog: {
@@ -124,8 +123,7 @@ async function startGtidPosition(
   control: mysql.Connection,
 ): Promise<string | undefined> {
   if (resume?.binlog.gtidPos !== undefined) return resume.binlog.gtidPos;
-  if (start.mode === 'gtid')
-    return isMariadbGtid(start.gtidSet.split(',')[0] ?? '') ? start.gtidSet : undefined;
+  if (start.mode === 'gtid') return start.gtidSet;
   if (start.mode === 'file') return gtidPositionAt(control, start.file, start.position);
   return undefined;
 }

@@ -3,8 +3,11 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { FileOffset } from '../binlog/position-order.ts';
 
-export async function binlogEnd(conn: Connection): Promise<FileOffset> {
+export async function binlogEnd(conn: Connection): Promise<FileOffset & { gtidSet?: string }> {
   const [[status]] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
   if (!status) throw new Error('SHOW MASTER STATUS returned nothing: is the binlog enabled on the source?');
-  return { file: String(status.File), offset: Number(status.Position) };
+  // MySQL also says which GTIDs that end follows (consistently with the file and offset).
+  const gtidSet =
+    typeof status.Executed_Gtid_Set === 'string' ? status.Executed_Gtid_Set.replace(/\s/g, '') : undefined;
+  return { file: String(status.File), offset: Number(status.Position), ...(gtidSet ? { gtidSet } : {}) };
 }

@@ -11,8 +11,13 @@ describe('advanceGtidPosition', () => {
     expect(advanceGtidPosition('0-1-41', '0-2-42')).toBe('0-2-42');
   });
 
-  it('leaves the position as it is for anything but a MariaDB GTID', () => {
+  it('adds a MySQL GTID to the executed set', () => {
+    const uuid = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+    expect(advanceGtidPosition(`${uuid}:1-22`, `${uuid}:23`)).toBe(`${uuid}:1-23`);
+    expect(advanceGtidPosition('', `${uuid}:5`)).toBe(`${uuid}:5`);
+  });
+
+  it('leaves the position as it is for a transaction without a GTID', () => {
     expect(advanceGtidPosition('0-1-5', '')).toBe('0-1-5');
-    expect(advanceGtidPosition('0-1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:23')).toBe('0-1-5');
   });
 });

@@ -11,12 +11,31 @@ const FORMS: { start: RegExp; end: RegExp }[] = [
     end: /[\s(]/,
   },
   { start: /^UPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*/i, end: /\sSET\s/i },
-  { start: /^DELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*/i, end: /\s(?:WHERE|ORDER|LIMIT|RETURNING)\s/i },
+  {
+    start: /^DELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*(?:FROM\s+)?/i,
+    end: /\s(?:WHERE|ORDER|LIMIT|RETURNING)\s/i,
+  },
   { start: /^LOAD\s+(?:DATA|XML)\s[\s\S]*?\sINTO\s+TABLE\s+/i, end: /\s/ },
 ];
 
+// Words of a table list that are not tables (a table of such a name would need back-quotes).
+const KEYWORDS = new Set([
+  'FROM',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'OUTER',
+  'CROSS',
+  'NATURAL',
+  'STRAIGHT_JOIN',
+  'ON',
+  'USING',
+  'AS',
+]);
+
 /**
- * The tables a DML statement names, over-approximated (joins, aliases and keywords of a
+ * The tables a DML statement names, over-approximated (aliases and join conditions of a
  * multi-table UPDATE or DELETE count too, so none is missed); null when it is not DML.
  */
 export function dmlStatementTables(sql: string, defaultDb: string): TableRef[] | null {
@@ -26,7 +45,9 @@ export function dmlStatementTables(sql: string, defaultDb: string): TableRef[] |
     if (!m) continue;
     const rest = text.slice(m[0].length);
     const stop = rest.search(end);
-    return refList(stop < 0 ? rest : rest.slice(0, stop), defaultDb);
+    return refList(stop < 0 ? rest : rest.slice(0, stop), defaultDb).filter(
+      (ref) => !(ref.database === defaultDb && KEYWORDS.has(ref.table.toUpperCase())),
+    );
   }
   return null;
 }

@@ -326,6 +326,21 @@ describe('plan', () => {
     expect(d.status.precheck).toEqual(passed);
   });
 
+  it('shows the tables being copied in status.snapshot and the Initialized message', () => {
+    const copying = {
+      tablesTotal: 1,
+      tablesDone: 0,
+      rows: 1200,
+      done: false,
+      tables: [{ table: 'shop.added', rows: 1200 }],
+    };
+    const d = plan(observed({ pod: pod('Running'), report: report({ initialization: copying }) }), opts);
+    expect(d.status.snapshot).toEqual(copying);
+    expect(d.status.conditions?.find((c) => c.type === 'Initialized')?.message).toBe(
+      '0/1 tables, 1200 rows (copying shop.added: 1200 rows)',
+    );
+  });
+
   it('keeps lastTransitionTime when the status holds and is deterministic', () => {
     const prev: Condition[] = [
       {

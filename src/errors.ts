@@ -1,12 +1,18 @@
-// Every error the product raises says whether retrying can help. Terminal errors carry a CamelCase
-// reason (surfaced as a condition reason) and the way out in plain words.
+// Every error the product raises says whether retrying can help. Terminal errors carry a reason of
+// the registry (src/reasons.ts; surfaced as a condition reason) and the way out in plain words.
+import type { TerminalReason } from './reasons.ts';
+
+export type SyncErrorOptions = { fix?: string; cause?: unknown } & (
+  | { retriable: true; reason: string }
+  | { retriable: false; reason: TerminalReason }
+);
 
 export class SyncError extends Error {
   readonly retriable: boolean;
   readonly reason: string;
   readonly fix: string | undefined;
 
-  constructor(message: string, opts: { retriable: boolean; reason: string; fix?: string; cause?: unknown }) {
+  constructor(message: string, opts: SyncErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.retriable = opts.retriable;
@@ -47,12 +53,12 @@ export class BinlogFidelityError extends SyncError {
   constructor(kind: 'rowImage' | 'format', table: string) {
     const [reason, what, setting] =
       kind === 'rowImage'
-        ? ['BinlogRowImageNotFull', 'a row change without every column', "binlog_row_image='FULL'"]
-        : [
+        ? (['BinlogRowImageNotFull', 'a row change without every column', "binlog_row_image='FULL'"] as const)
+        : ([
             'BinlogFormatNotRow',
             'a data change as an SQL statement instead of row events',
             "binlog_format='ROW'",
-          ];
+          ] as const);
     super(`the source logged ${what} for synced table ${table}`, {
       retriable: false,
       reason,

@@ -1,6 +1,8 @@
 // SyncJob status conditions (Kubernetes conventions) and the phase shown in `kubectl get`. Every
-// condition type and reason lives here, so a health check or Argo CD can enumerate them.
+// condition type and the operator's own reasons live here; the terminal reasons a worker raises
+// come from src/reasons.ts.
 import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { TERMINAL_REASONS as TERMINAL_REGISTRY } from '../reasons.ts';
 
 export const ConditionType = {
   Ready: 'Ready',
@@ -37,41 +39,11 @@ export const Reason = {
   StreamNotRunning: 'StreamNotRunning',
   Syncing: 'Syncing',
   NoTerminalError: 'NoTerminalError',
-  // Terminal reasons the worker raises (docs/streaming.md "Failures"); surfaced as Stalled.
-  TopicNotFound: 'TopicNotFound',
-  RecordTooLarge: 'RecordTooLarge',
-  KafkaAuthenticationFailed: 'KafkaAuthenticationFailed',
-  KafkaTLSVerificationFailed: 'KafkaTLSVerificationFailed',
-  TopicNotAuthorized: 'TopicNotAuthorized',
-  WorkerFenced: 'WorkerFenced',
-  SecretNotFound: 'SecretNotFound',
-  BinlogPurged: 'BinlogPurged',
-  TableDropped: 'TableDropped',
-  BinlogRowImageNotFull: 'BinlogRowImageNotFull',
-  BinlogFormatNotRow: 'BinlogFormatNotRow',
-  SourceServerChanged: 'SourceServerChanged',
-  TableSchemaUnavailable: 'TableSchemaUnavailable',
-  InvalidConfiguration: 'InvalidConfiguration',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
 /** Worker reasons after which retrying cannot help: the job stops until the spec or the source changes. */
-export const TERMINAL_REASONS: ReadonlySet<string> = new Set<string>([
-  Reason.TopicNotFound,
-  Reason.RecordTooLarge,
-  Reason.KafkaAuthenticationFailed,
-  Reason.KafkaTLSVerificationFailed,
-  Reason.TopicNotAuthorized,
-  Reason.WorkerFenced,
-  Reason.SecretNotFound,
-  Reason.BinlogPurged,
-  Reason.TableDropped,
-  Reason.BinlogRowImageNotFull,
-  Reason.BinlogFormatNotRow,
-  Reason.SourceServerChanged,
-  Reason.TableSchemaUnavailable,
-  Reason.InvalidConfiguration,
-]);
+export const TERMINAL_REASONS: ReadonlySet<string> = new Set(Object.keys(TERMINAL_REGISTRY));
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

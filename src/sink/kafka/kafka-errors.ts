@@ -3,13 +3,14 @@
 import { SyncError } from '../../errors.ts';
 import { raiseMaxMessageBytesCommand } from '../../kafka/cli-commands.ts';
 import { rdkafkaErrorName } from '../../kafka/rdkafka.ts';
+import type { TerminalReason } from '../../reasons.ts';
 
 const FENCED = {
-  reason: 'WorkerFenced',
+  reason: 'WorkerFenced' as const,
   fix: 'none needed: another worker of this job took over; this one stops',
 };
 
-const TERMINAL: Record<string, { reason: string; fix: string }> = {
+const TERMINAL: Record<string, { reason: TerminalReason; fix: string }> = {
   TOPIC_AUTHORIZATION_FAILED: {
     reason: 'TopicNotAuthorized',
     fix: 'grant the SASL user WRITE and DESCRIBE on the topic',

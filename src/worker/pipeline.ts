@@ -147,6 +147,8 @@ export class PipelineStoppedError extends Error {
 }
 
 interface TablePlan {
+  /** `db.table`, as windows and progress name it. */
+  name: string;
   route: TableRoute | null;
   key: (change: RowChange) => string | null;
 }
@@ -185,7 +187,11 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     let plan = plans.get(table);
     if (!plan) {
       const route = opts.routing.route(table.database, table.table);
-      plan = { route, key: route ? recordKeyFor(table, route.objectName) : () => null };
+      plan = {
+        name: `${table.database}.${table.table}`,
+        route,
+        key: route ? recordKeyFor(table, route.objectName) : () => null,
+      };
       plans.set(table, plan);
     }
     return plan;
@@ -317,19 +323,18 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   const handler: BinlogHandler = {
     change(change) {
-      const table = `${change.table.database}.${change.table.table}`;
+      const plan = planFor(change.table);
       // A change logged before the table's copy began is older than every row the copy reads:
       // the copy's row stands. Incomplete images never touch: they are not written.
-      const settled = olderThanCopy(table, change.position);
+      const settled = olderThanCopy(plan.name, change.position);
       if (windows.size > 0 && !settled && !change.partial) {
         for (const window of windows.keys()) {
-          if (window.table !== table) continue;
+          if (window.table !== plan.name) continue;
           window.touch(change.before);
           window.touch(change.after);
         }
       }
       if (!context.fresh(change.position)) return;
-      const plan = planFor(change.table);
       const route = plan.route;
       if (!route) return;
       // Logged while the row image was not FULL: covered when a copy that reads the row as it is

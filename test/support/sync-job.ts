@@ -171,6 +171,13 @@ export async function untilCaughtUp(
   );
 }
 
+/** Resolves once a running `syncjob run` streams (its /readyz answers 200). */
+export const untilReady = (metricsPort: number): Promise<void> =>
+  eventually(
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null))?.status === 200,
+    'the worker to stream',
+  );
+
 /** A running `syncjob run`'s /report. */
 export const workerReport = async (metricsPort: number): Promise<WorkerReportSnapshot> =>
   (await (await fetch(`http://127.0.0.1:${metricsPort}/report`)).json()) as WorkerReportSnapshot;

@@ -14,6 +14,7 @@ import {
   SYNC_SECRET,
   testJob,
   untilCaughtUp,
+  untilReady,
   workerReport,
 } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
@@ -69,11 +70,7 @@ describe('crash-safe, exactly-once resume', () => {
     });
     writeFileSync(file, stringify(job));
     const secretEnv = { [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword };
-    const ready = () =>
-      eventually(
-        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null))?.status === 200,
-        'the worker to stream',
-      );
+    const ready = () => untilReady(metricsPort);
 
     let worker: CliProcess = startCli(['run', '-f', file], secretEnv);
     await ready();

@@ -17,6 +17,7 @@ import {
   startWorker,
   testJob,
   untilCaughtUp,
+  untilReady,
   workerReport,
 } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
@@ -78,11 +79,7 @@ describe('selection changes of a running job', () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => null))?.text();
       return Number(/^syncjob_events_total\{[^}]*operation="INIT"[^}]*\} (\d+)/m.exec(text ?? '')?.[1] ?? 0);
     };
-    const ready = () =>
-      eventually(
-        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null))?.status === 200,
-        'the worker to stream',
-      );
+    const ready = () => untilReady(metricsPort);
     const first = jobWith(['a', 'b']);
     writeFileSync(file, stringify(first));
     let worker: CliProcess = startCli(['run', '-f', file], secretEnv);

@@ -312,7 +312,7 @@ async function main(): Promise<void> {
       },
     });
     const report = createWorkerReport();
-    const metrics = createWorkerMetrics({ job: 'bench-init' });
+    const metrics = createWorkerMetrics({ job: 'bench-init' }, () => null);
     const pids = {
       worker: process.pid,
       consumer: child.pid,

@@ -1,9 +1,9 @@
 // Every error the product raises says whether retrying can help. Terminal errors carry a reason of
 // the registry (src/reasons.ts; surfaced as a condition reason) and the way out in plain words.
-import type { TerminalReason } from './reasons.ts';
+import type { RetriableReason, TerminalReason } from './reasons.ts';
 
 export type SyncErrorOptions = { fix?: string; cause?: unknown } & (
-  | { retriable: true; reason: string }
+  | { retriable: true; reason: RetriableReason | 'Conflict' }
   | { retriable: false; reason: TerminalReason }
 );
 

@@ -75,3 +75,23 @@ export type TerminalReason = keyof typeof TERMINAL_REASONS;
 
 export const isTerminalReason = (reason: string): reason is TerminalReason =>
   Object.hasOwn(TERMINAL_REASONS, reason);
+
+// The reasons a worker shows while it retries on its own (in /report's problems, the SyncJob's
+// Ready condition): the job moves again once the cause goes away. docs/operator.md lists them.
+export const RETRIABLE_REASONS = {
+  SourceUnavailable: {
+    meaning: 'connecting to the source or a query on it failed (the message has the error)',
+  },
+  SourceStalled: {
+    meaning: 'the binlog connection read nothing, not even a heartbeat, for 10 s; the worker reconnects',
+  },
+  TableMapMissing: {
+    meaning: 'the binlog had rows without their table map (a cut stream); the worker reconnects',
+  },
+  KafkaUnavailable: {
+    meaning:
+      'connecting to Kafka failed, or a write was not acknowledged for 10 s (the message has what the client reported)',
+  },
+} as const satisfies Record<string, { meaning: string }>;
+
+export type RetriableReason = keyof typeof RETRIABLE_REASONS;

@@ -262,6 +262,8 @@ kafka_env() {
   printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\nKAFKA_SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512\n' "$KAFKA_SASL_PORT"
   printf 'KAFKA_SASL_USER=%s\nKAFKA_SASL_PASSWORD=%s\n' "$KAFKA_SASL_USER" "$KAFKA_SASL_PASSWORD"
   printf 'KAFKA_SSL_BROKERS=127.0.0.1:%s\nKAFKA_SSL_CA=%s\n' "$KAFKA_SSL_PORT" "$KAFKA_TLS/ca.crt"
+  # For outage tests, which freeze the broker (SIGSTOP) and thaw it.
+  printf 'KAFKA_PID_FILE=%s\n' "$KAFKA_DIR/kafka.pid"
 }
 
 kafka_logs() { echo "$KAFKA_DIR/kafka.log"; }

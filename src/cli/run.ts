@@ -34,8 +34,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = createRootLogger().child({
     syncJob: `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`,
   });
-  const metrics = createWorkerMetrics({ job: job.metadata.name });
   const report = createWorkerReport();
+  const metrics = createWorkerMetrics({ job: job.metadata.name }, () => report.lag.seconds());
   const port = positiveInt(flags['metrics-port'], '--metrics-port') ?? job.spec.worker.metricsPort;
   const server = await startHttpServer({
     port,

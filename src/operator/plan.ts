@@ -5,6 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
 import { backoffDelay } from '../worker/backoff.ts';
+import type { Problem } from '../worker/health.ts';
 import type { WorkerReportSnapshot } from '../worker/report.ts';
 import {
   type Condition,
@@ -311,8 +312,11 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   } else if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True') {
     set(ConditionType.Initialized, 'False', Reason.WorkerStarting, 'Waiting for the worker report');
   }
-  const streaming = running && report?.streaming === true;
+  // A side that fails or stalls while the worker retries: named in Ready and Streaming.
+  const problem = running ? report?.problems[0] : undefined;
+  const streaming = running && report?.streaming === true && problem === undefined;
   if (streaming) set(ConditionType.Streaming, 'True', Reason.StreamRunning, 'Reading the binlog');
+  else if (problem) set(ConditionType.Streaming, 'False', problem.reason, problemLine(problem));
   else
     set(
       ConditionType.Streaming,
@@ -324,6 +328,7 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   if (streaming && initialized)
     set(ConditionType.Ready, 'True', Reason.Syncing, 'Streaming changes to Kafka');
   else if (!running) set(ConditionType.Ready, 'False', Reason.WorkerStarting, `Pod ${name} is starting`);
+  else if (problem) set(ConditionType.Ready, 'False', problem.reason, problemLine(problem));
   else if (!initialized) set(ConditionType.Ready, 'False', Reason.Initializing, 'Initial load in progress');
   else set(ConditionType.Ready, 'False', Reason.StreamNotRunning, 'The binlog stream is not running');
   // Non-terminal worker conditions (e.g. TableWithoutUsableKey) are shown, not acted on.
@@ -334,6 +339,11 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     { worker: { pod: name, attempts: attempt } },
   );
 }
+
+const SIDE_NAMES: Record<Problem['side'], string> = { source: 'Source', kafka: 'Kafka' };
+
+/** `Kafka: a write to Kafka was not acknowledged for 10s; … (since 2026-12-02T10:00:00Z)`. */
+const problemLine = (p: Problem) => `${SIDE_NAMES[p.side]}: ${p.message} (since ${p.since})`;
 
 /** ` (copying shop.orders: 1200 rows)`, or nothing between tables. */
 const copyingNow = (init: NonNullable<WorkerReportSnapshot['initialization']>) =>

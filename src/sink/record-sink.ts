@@ -1,5 +1,5 @@
-// The sink side of the pipeline. kafkajs implements it today (src/sink/kafka/); another Kafka
-// client can slot in behind the same interface.
+// The sink side of the pipeline. librdkafka implements it (src/sink/kafka/); another Kafka client
+// can slot in behind the same interface.
 
 export interface SinkMessage {
   topic: string;
@@ -19,4 +19,6 @@ export interface RecordSink {
    */
   write(batch: readonly SinkMessage[], offset: SinkMessage | null): Promise<void>;
   close(): Promise<void>;
+  /** The client's latest complaint (a broker it cannot reach), shown while a write waits; null: none. */
+  lastFailure(): string | null;
 }

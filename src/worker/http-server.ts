@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { WorkerReport } from './report.ts';
+import { isReady, type WorkerReport } from './report.ts';
 
 /**
- * `/metrics` (Prometheus), `/healthz` (the process answers), `/readyz` (the stream runs) and
+ * `/metrics` (Prometheus), `/healthz` (the process answers), `/readyz` (the stream runs, neither side stalled) and
  * `/report` (the worker report as JSON) on one port.
  */
 export function startHttpServer(opts: {
@@ -33,9 +33,14 @@ export function startHttpServer(opts: {
       return;
     }
     if (url === '/readyz') {
-      const streaming = opts.report.snapshot().streaming;
-      res.writeHead(streaming ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(streaming ? 'ok\n' : 'not streaming\n');
+      const report = opts.report.snapshot();
+      const ready = isReady(report);
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(
+        ready
+          ? 'ok\n'
+          : `${report.problems.map((p) => `${p.reason}: ${p.message}`).join('\n') || 'not streaming'}\n`,
+      );
       return;
     }
     if (url === '/report') {

@@ -20,7 +20,8 @@ export interface WorkerMetrics {
   initTablesTotal: Gauge;
 }
 
-export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
+/** `lagSeconds`: the job's lag (lag.ts), read at each scrape so the gauge grows while nothing moves. */
+export function createWorkerMetrics(labels: { job: string }, lagSeconds: () => number | null): WorkerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry, prefix: 'syncjob_worker_process_' });
@@ -45,8 +46,12 @@ export function createWorkerMetrics(labels: { job: string }): WorkerMetrics {
     }),
     lagSeconds: new Gauge({
       name: 'syncjob_lag_seconds',
-      help: 'Seconds between the source commit time of the last acknowledged change and now',
+      help: 'Now minus the source commit time of the newest change the topic holds (heartbeats advance it while the source is idle and the job caught up)',
       registers,
+      collect() {
+        const seconds = lagSeconds();
+        if (seconds !== null) this.set(seconds);
+      },
     }),
     queueDepth: new Gauge({
       name: 'syncjob_queue_records',

@@ -15,7 +15,9 @@ import { comparePositions, type FileOffset } from '../source/binlog/position-ord
 import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
 import { createBoundedQueue } from './bounded-queue.ts';
 import { ddlDestination, ddlEffects } from './ddl-routing.ts';
+import type { Health } from './health.ts';
 import { initializationComplete, progressAfterDdl } from './initialization-plan.ts';
+import type { LagClock } from './lag.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createOffsetTracker, jobOffsetAt } from './offset-tracker.ts';
 import { recordKeyFor } from './record-key.ts';
@@ -54,6 +56,10 @@ export interface PipelineOptions {
   batchMaxBytes: number;
   /** Told of each job offset once Kafka acknowledged it. */
   onAcknowledged?: (offset: JobOffset) => void;
+  /** The job's lag, advanced by acknowledgements and by heartbeats once everything is acknowledged. */
+  lag: LagClock;
+  /** Where a write Kafka does not acknowledge in time is shown. */
+  health: Health;
   now?: () => number;
 }
 
@@ -212,7 +218,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     { schema?: TableSchema; chunk?: EncodedChunk; flushed?: () => void; stopped?: (err: Error) => void }
   >();
 
-  const enqueue = (message: SinkMessage, operation: string, position: SourcePosition, snapshot: ProgressAt) =>
+  // Queued and not yet acknowledged: a heartbeat means "caught up" only when this is 0.
+  let unacked = 0;
+  const enqueue = (
+    message: SinkMessage,
+    operation: string,
+    position: SourcePosition,
+    snapshot: ProgressAt,
+  ) => {
+    unacked++;
     queue.push(
       {
         message,
@@ -225,6 +239,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       },
       message.value.length + (message.key?.length ?? 0) + 64,
     );
+  };
 
   const push = (
     topic: string,
@@ -244,7 +259,8 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
   };
 
   /** Queues a point between source transactions (a COMMIT, a marker) that an offset may end at. */
-  const boundary = (operation: string, position: SourcePosition) =>
+  const boundary = (operation: string, position: SourcePosition) => {
+    unacked++;
     queue.push(
       {
         message: null,
@@ -257,6 +273,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       },
       0,
     );
+  };
 
   /** Reports a terminal error the stream stops with; thrown by the caller. */
   const stopWith = (err: SyncError) => {
@@ -367,6 +384,9 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     between(position) {
       if (context.rowsDone === 0) reached(position);
     },
+    heartbeat() {
+      if (unacked === 0) opts.lag.caughtUp(now());
+    },
     statement({ tables, position }) {
       for (const ref of tables) {
         const route = opts.routing.route(ref.database, ref.table);
@@ -422,11 +442,14 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         });
         return { offset, message: offsetMessage(offset) };
       },
-      acknowledged: (offset) => {
+      acknowledged: (offset, entries) => {
+        unacked -= entries;
         acked = offset;
         opts.onAcknowledged?.(offset);
       },
       metrics,
+      lag: opts.lag,
+      health: opts.health,
       batchMaxRecords: opts.batchMaxRecords,
       batchMaxBytes: opts.batchMaxBytes,
       now,

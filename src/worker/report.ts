@@ -1,6 +1,8 @@
 // What the worker tells whoever runs it (the operator polls it at /report; `syncjob run` logs it):
 // progress and the conditions a person must act on. Numbers that change per event stay in metrics.
 import type { BinlogResume } from '../offsets/job-offset.ts';
+import { createHealth, type Health, type Problem } from './health.ts';
+import { createLagClock, type LagClock } from './lag.ts';
 
 export interface ReportCondition {
   reason: string;
@@ -22,8 +24,10 @@ export interface WorkerReportSnapshot {
   streaming: boolean;
   initialization: InitializationProgress | null;
   position: BinlogResume | null;
-  /** Seconds the last acknowledged transaction took from its source commit to Kafka; null before one. */
+  /** Now minus the source commit time of the newest change the topic holds (lag.ts); null before one. */
   lagSeconds: number | null;
+  /** What keeps the job from moving now, by side (health.ts); empty when nothing does. */
+  problems: Problem[];
   conditions: ReportCondition[];
 }
 
@@ -33,16 +37,22 @@ export interface WorkerReport {
   setStreaming(streaming: boolean): void;
   setPosition(position: BinlogResume | null): void;
   setInitialization(progress: InitializationProgress): void;
-  setLag(seconds: number | null): void;
+  readonly lag: LagClock;
+  readonly health: Health;
   snapshot(): WorkerReportSnapshot;
 }
 
+/** Ready: streaming, and neither side is failing or stalled. */
+export const isReady = (report: WorkerReportSnapshot): boolean =>
+  report.streaming && report.problems.length === 0;
+
 export function createWorkerReport(now: () => Date = () => new Date()): WorkerReport {
+  const lag = createLagClock(() => now().getTime());
+  const health = createHealth(now);
   const conditions = new Map<string, ReportCondition>();
   let streaming = false;
   let position: BinlogResume | null = null;
   let initialization: InitializationProgress | null = null;
-  let lagSeconds: number | null = null;
   return {
     raise(reason, message) {
       const key = `${reason}\u0000${message}`;
@@ -57,14 +67,14 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
     setInitialization(p) {
       initialization = p;
     },
-    setLag(seconds) {
-      lagSeconds = seconds;
-    },
+    lag,
+    health,
     snapshot: () => ({
       streaming,
       initialization,
       position,
-      lagSeconds,
+      lagSeconds: lag.seconds(),
+      problems: health.problems(),
       conditions: [...conditions.values()],
     }),
   };

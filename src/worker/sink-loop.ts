@@ -5,6 +5,8 @@
 import type { JobOffset } from '../offsets/job-offset.ts';
 import type { RecordSink, SinkMessage } from '../sink/record-sink.ts';
 import type { BoundedQueue } from './bounded-queue.ts';
+import { type Health, UNAVAILABLE } from './health.ts';
+import type { LagClock } from './lag.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** What the loop needs of a queue entry: a record (or null for the end of a source transaction). */
@@ -17,12 +19,16 @@ export interface SinkEntry {
 
 export interface SinkLoopOptions<E extends SinkEntry> {
   queue: Pick<BoundedQueue<E>, 'take' | 'waitForItems' | 'stats'>;
-  sink: Pick<RecordSink, 'write'>;
+  sink: Pick<RecordSink, 'write' | 'lastFailure'>;
   /** The job offset if a write ends at `entry`, and the message that stores it. */
   offsetAt(entry: E): { offset: JobOffset; message: SinkMessage };
-  /** Told of each offset once Kafka acknowledged the write that ends there. */
-  acknowledged(offset: JobOffset): void;
+  /** Told of each offset once Kafka acknowledged the write that ends there, with the entries it covered. */
+  acknowledged(offset: JobOffset, entries: number): void;
   metrics: WorkerMetrics;
+  lag: LagClock;
+  /** A write not acknowledged within `slowWriteMs` is shown here until one is. */
+  health: Pick<Health, 'problem' | 'healthy'>;
+  slowWriteMs?: number;
   batchMaxRecords: number;
   batchMaxBytes: number;
   /**
@@ -35,11 +41,15 @@ export interface SinkLoopOptions<E extends SinkEntry> {
 }
 
 const IDLE_OFFSET_INTERVAL_MS = 1000;
+// A write Kafka has not acknowledged for this long is shown (status names Kafka) while the client
+// keeps trying; the sink's own call timeout fails the attempt later, and the worker reconnects.
+export const SLOW_WRITE_MS = 10_000;
 
 /** Resolves once the queue is closed and everything in it acknowledged; rejects when a write fails. */
 export async function runSinkLoop<E extends SinkEntry>(opts: SinkLoopOptions<E>): Promise<void> {
   const now = opts.now ?? Date.now;
   const idleInterval = opts.idleOffsetIntervalMs ?? IDLE_OFFSET_INTERVAL_MS;
+  const slowWriteMs = opts.slowWriteMs ?? SLOW_WRITE_MS;
   const { queue, metrics } = opts;
   let lastOffsetWrite = 0;
   for (;;) {
@@ -63,12 +73,25 @@ export async function runSinkLoop<E extends SinkEntry>(opts: SinkLoopOptions<E>)
     }
     const { offset, message } = opts.offsetAt(batch[batch.length - 1]!);
     const started = performance.now();
-    await opts.sink.write(messages, message);
+    const slow = setTimeout(() => {
+      const cause = opts.sink.lastFailure();
+      opts.health.problem(
+        'kafka',
+        UNAVAILABLE.kafka,
+        `a write to Kafka was not acknowledged for ${slowWriteMs / 1000}s${cause ? `; the client reported: ${cause}` : ''}`,
+      );
+    }, slowWriteMs);
+    try {
+      await opts.sink.write(messages, message);
+    } finally {
+      clearTimeout(slow);
+    }
+    opts.health.healthy('kafka');
     lastOffsetWrite = now();
-    opts.acknowledged(offset);
+    opts.acknowledged(offset, batch.length);
     metrics.sendDuration.observe((performance.now() - started) / 1000);
     metrics.bytes.inc(bytes);
-    countBatch(batch, metrics, now() / 1000);
+    countBatch(batch, metrics, opts.lag, now() / 1000);
     const stats = queue.stats();
     metrics.queueDepth.set(stats.items);
     metrics.queueBytes.set(stats.bytes);
@@ -79,7 +102,7 @@ const onlyCommits = (batch: readonly SinkEntry[]) =>
   batch.every((e) => e.message === null && e.operation === 'COMMIT');
 
 // Counted per batch: a labelled counter lookup per row would cost more than the row.
-function countBatch(batch: readonly SinkEntry[], metrics: WorkerMetrics, nowSeconds: number) {
+function countBatch(batch: readonly SinkEntry[], metrics: WorkerMetrics, lag: LagClock, nowSeconds: number) {
   const byOperation: Record<string, number> = {};
   let lastCommit: SinkEntry['position'] | null = null;
   for (const e of batch) {
@@ -92,5 +115,5 @@ function countBatch(batch: readonly SinkEntry[], metrics: WorkerMetrics, nowSeco
     }
   }
   for (const [operation, n] of Object.entries(byOperation)) metrics.events.inc({ operation }, n);
-  if (lastCommit) metrics.lagSeconds.set(Math.max(0, nowSeconds - lastCommit.timestamp));
+  if (lastCommit) lag.committed(lastCommit.timestamp);
 }

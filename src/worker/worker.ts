@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
-import { ConfigError, isRetriable } from '../errors.ts';
+import { ConfigError, isRetriable, SyncError } from '../errors.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
@@ -18,6 +18,7 @@ import { binlogEnd } from '../source/mysql/binlog-end.ts';
 import { gtidPositionAt } from '../source/mysql/gtid-at.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
+import { type Health, type Side, UNAVAILABLE } from './health.ts';
 import { emitStructure, type Initializer, selectedTables, startInitialization } from './initialization.ts';
 import { initializationComplete, planInitialization } from './initialization-plan.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -45,6 +46,7 @@ const QUEUE_BYTES = 16 * 1024 * 1024;
 // batches within message.max.bytes); at a low rate it holds whatever queued during the last commit.
 const BATCH_MAX_RECORDS = 50_000;
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+const QUIT_WAIT_MS = 1_000;
 // Consecutive retriable failures (a few seconds of backoff) after which a retry is worth a warning.
 const PERSISTENT_FAILURES = 3;
 
@@ -58,6 +60,9 @@ export function jobKey(job: SyncJob): string {
 export function derivedServerId(job: SyncJob): number {
   return 0x40000000 + (createHash('sha256').update(jobKey(job)).digest().readUInt32BE(0) % 0x3fffffff);
 }
+
+/** The server id the job's binlog connection registers with: spec.source.serverId or the derived one. */
+export const effectiveServerId = (job: SyncJob): number => job.spec.source.serverId ?? derivedServerId(job);
 
 /** Exactly-once needs transactions: brokers 0.11+ (every version but 0.10) and acks=all. */
 export const transactional = (job: SyncJob): boolean =>
@@ -136,9 +141,30 @@ const withoutCopyStarts = (offset: JobOffset): JobOffset => {
   return { ...offset, snapshot: { ...offset.snapshot, tables } };
 };
 
+/**
+ * `step`, with its failure shown as a problem of `side` (until that side works again): the reason
+ * the error names, or SourceUnavailable / KafkaUnavailable, and its message.
+ */
+function onSide<T>(health: Health, side: Side, step: Promise<T>): Promise<T> {
+  return step.catch((err: unknown) => {
+    if (isRetriable(err)) {
+      const reason = err instanceof SyncError ? err.reason : UNAVAILABLE[side];
+      health.problem(side, reason, oneLine(err));
+    }
+    throw err;
+  });
+}
+
+const oneLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
 async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<void> {
   const { job, logger: log, metrics } = opts;
-  const { source, target } = job.spec;
+  const { health } = opts.report;
+  const source = <T>(step: Promise<T>) => onSide(health, 'source', step);
+  const toKafka = <T>(step: Promise<T>) => onSide(health, 'kafka', step);
+  const { target } = job.spec;
+  const spec = job.spec.source;
   const connection = await mysqlConnection(job, opts.resolveSecret);
   const kafkaOptions = await kafkaConnection(job, opts.resolveSecret);
   const clientOptions = {
@@ -152,7 +178,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   const key = jobKey(job);
   const offsets = { topic: job.spec.offsets.topic, key: Buffer.from(key) };
 
-  const control = await mysql.createConnection({ ...connection, timezone: 'Z', dateStrings: true });
+  const control = await source(mysql.createConnection({ ...connection, timezone: 'Z', dateStrings: true }));
   const sink = createKafkaSink({
     client: clientOptions,
     acks: target.acks,
@@ -170,17 +196,22 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   let running: Promise<void> | undefined;
   let initializer: Initializer | undefined;
   try {
-    const [[versionRow]] = await control.query<mysql.RowDataPacket[]>(
-      'SELECT VERSION() AS v, @@server_id AS serverId',
+    const [[versionRow]] = await source(
+      control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@server_id AS serverId'),
     );
     const serverId = Number(versionRow?.serverId);
     // Connecting a transactional producer fences any older worker of this job and aborts what it
     // left open, so the offset loaded next is exactly what Kafka's committed data reaches. First,
     // so that a refused login or certificate is reported by the sink, named with its fix.
-    await sink.connect();
-    await ensureOffsetsTopic(kafka, offsets.topic, log);
-    const loaded = await loadJobOffset({ kafka, sink, ...offsets, logger: log });
-    const resumeAt = resumePoint(loaded, source.startPosition, serverId);
+    const loaded = await toKafka(
+      (async () => {
+        await sink.connect();
+        await ensureOffsetsTopic(kafka, offsets.topic, log);
+        return loadJobOffset({ kafka, sink, ...offsets, logger: log });
+      })(),
+    );
+    health.healthy('kafka');
+    const resumeAt = resumePoint(loaded, spec.startPosition, serverId);
     // Copies in progress noted where they began on the old server: those positions mean nothing
     // here, so changes of those tables drop copied rows again as without them (always correct).
     const stored = resumeAt.moved && loaded ? withoutCopyStarts(loaded) : loaded;
@@ -192,12 +223,12 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const init = job.spec.initialization;
     // Which selected tables are still to be copied: all of a new job's, those that entered the
     // selection since the offset was written, and those a re-snapshot request names.
-    const end = await binlogEnd(control);
+    const end = await source(binlogEnd(control));
     const plan = planInitialization({
       stored,
       selected:
         init.data || init.schema
-          ? (await selectedTables(control, job.spec.objects)).map(([db, t]) => `${db}.${t}`)
+          ? (await source(selectedTables(control, job.spec.objects))).map(([db, t]) => `${db}.${t}`)
           : [],
       binlogEnd: { file: end.file, offset: end.offset },
       data: init.data,
@@ -256,6 +287,8 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       serverId,
       initialization,
       onTablesEntered: enter,
+      lag: opts.report.lag,
+      health,
       queueBytes: QUEUE_BYTES,
       batchMaxRecords: BATCH_MAX_RECORDS,
       batchMaxBytes: BATCH_MAX_BYTES,
@@ -276,7 +309,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const p = pipeline;
     reader = createBinlogReader({
       connection,
-      serverId: source.serverId ?? derivedServerId(job),
+      serverId: effectiveServerId(job),
       start: pinned.start,
       includeSchema: routing.includeSchema,
       loadTable: createTableCodecLoader(control, log.child({ component: 'schema' })),
@@ -288,13 +321,14 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       () => r.pause(),
       () => r.resume(),
     );
-    running = p.run();
+    running = toKafka(p.run());
     const aborted = new Promise<void>((resolve) =>
       attempt.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
     if (plan)
       await emitStructure({ pipeline: p, connect: () => mysql.createConnection(connection) }, plan.describe);
-    await r.start();
+    await source(r.start());
+    health.healthy('source');
     setStreaming(opts, true);
     // Initialization runs beside the stream; only its failure ends the race below.
     if (initialization && init.data) {
@@ -317,11 +351,9 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       const acked = p.acknowledged();
       if (acked !== resume) progressed();
       opts.report.setPosition(acked?.binlog ?? null);
-      if (acked !== null)
-        void metrics.lagSeconds.get().then((m) => opts.report.setLag(m.values[0]?.value ?? null));
     }, 1000);
     try {
-      await Promise.race([running, r.failed, aborted, initializing]);
+      await Promise.race([running, source(r.failed), aborted, source(initializing)]);
     } finally {
       clearInterval(reportTimer);
     }
@@ -339,7 +371,18 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     await initializer?.idle();
     opts.report.setPosition(pipeline?.acknowledged()?.binlog ?? null);
     await sink.close();
-    await control.end().catch(() => undefined);
+    // COM_QUIT waits for the server: through a dead link it would wait forever.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, QUIT_WAIT_MS);
+      void control
+        .end()
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
+    control.destroy();
   }
 }
 

@@ -60,7 +60,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
     readyResolve = resolve;
   });
   const report = createWorkerReport();
-  const metrics = createWorkerMetrics({ job: job.metadata.name });
+  const metrics = createWorkerMetrics({ job: job.metadata.name }, () => report.lag.seconds());
   const logger = testLogger(`worker ${job.metadata.name} (in the test process)`);
   const done = runWorker({
     job,

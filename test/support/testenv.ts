@@ -20,6 +20,8 @@ export interface TestEnv {
     sasl: { brokers: string[]; mechanisms: string[]; user: string; password: string };
     /** The SSL listener; `ca` is the path of the test CA's PEM certificate. */
     ssl: { brokers: string[]; ca: string };
+    /** The broker's pid file: outage tests freeze and thaw it. */
+    pidFile: string;
     /**
      * Compat brokers of other Kafka versions (`scripts/testenv.sh up kafka-compat`) running now,
      * oldest first.
@@ -76,6 +78,7 @@ export function testEnv(): TestEnv {
         password: required(env, 'KAFKA_SASL_PASSWORD'),
       },
       ssl: { brokers: required(env, 'KAFKA_SSL_BROKERS').split(','), ca: required(env, 'KAFKA_SSL_CA') },
+      pidFile: required(env, 'KAFKA_PID_FILE'),
       compat: compatBrokers(env),
       compatExpected: env.KAFKA_COMPAT_VERSIONS?.split(' ').filter(Boolean) ?? [],
     },

@@ -40,6 +40,8 @@ const CALL_TIMEOUT_MS = 60_000;
 // wait for connect() at once, but not the request); a broker that is down fails the attempt,
 // which the worker retries with backoff.
 const CONNECT_TIMEOUT_MS = 10_000;
+// A complaint of the client older than this says nothing about a write waiting now.
+const RECENT_FAILURE_MS = 30_000;
 // Errors librdkafka reports while connecting that no wait fixes.
 const CONNECT_TERMINAL = new Set(['_AUTHENTICATION', '_SSL']);
 
@@ -104,10 +106,12 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
   // librdkafka's error events carry only the kind of failure ("authentication failure"); the log
   // line it writes just before says why, so the last one is kept for the error that stops a call.
   let lastFailure = '';
+  let lastFailureAt = 0;
   let fatal: string | null = null;
   producer.on('event.log', (line: { severity: number; message: string }) => {
     if (line.severity > 4) return;
     lastFailure = line.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    lastFailureAt = Date.now();
     if (fatal === null && /^Fatal error/.test(lastFailure)) fatal = lastFailure;
     log.debug({ librdkafka: lastFailure }, 'The Kafka client logged a failure');
   });
@@ -236,6 +240,8 @@ export function createKafkaSink(opts: KafkaSinkOptions): RecordSink {
         },
       );
     },
+
+    lastFailure: () => (Date.now() - lastFailureAt < RECENT_FAILURE_MS ? lastFailure : null),
 
     async close() {
       if (!producer.isConnected()) return;

@@ -46,6 +46,8 @@ export interface BinlogHandler {
    * cannot be synced. `tables` over-approximates what it touches.
    */
   statement(dml: { sql: string; tables: TableRef[]; position: SourcePosition }): void;
+  /** The source had nothing to send for a heartbeat period: everything before was handed over. */
+  heartbeat(): void;
 }
 
 export interface BinlogReaderOptions {
@@ -57,6 +59,10 @@ export interface BinlogReaderOptions {
   loadTable: TableCodecLoader;
   handler: BinlogHandler;
   logger: Logger;
+  /** How often an idle source sends a heartbeat. Default HEARTBEAT_MS. */
+  heartbeatMs?: number;
+  /** Nothing read for this long (not paused by back-pressure): the connection is dead. Default STALL_MS. */
+  stallMs?: number;
 }
 
 export interface BinlogReader {
@@ -74,6 +80,22 @@ const ROW_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
 // Events MariaDB writes outside any transaction, at the start of each binlog file.
 const BETWEEN_TRANSACTIONS = new Set(['format', 'mariadbgtidlist', 'binlogcheckpoint']);
 const MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
+// An idle source sends a heartbeat this often (a replica's MASTER_HEARTBEAT_PERIOD), so a silent
+// connection is told from a quiet source: a stall is several missed heartbeats. Both bound how
+// soon status shows a dead source connection (docs/operator.md).
+export const HEARTBEAT_MS = 2_000;
+export const STALL_MS = 10_000;
+const WATCHDOG_TICK_MS = 1_000;
+
+/** The binlog connection read nothing (not even a heartbeat) for too long: reconnect. */
+export class SourceStalledError extends SyncError {
+  constructor(host: string, port: number, ms: number) {
+    super(`no data from the source ${host}:${port} for ${ms / 1000}s, not even a heartbeat; reconnecting`, {
+      retriable: true,
+      reason: 'SourceStalled',
+    });
+  }
+}
 
 export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   const log = opts.logger;
@@ -223,6 +245,8 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
         txStart = event.nextPosition;
         opts.handler.between(position(event, txStart));
       }
+    } else if (name === 'heartbeat') {
+      opts.handler.heartbeat();
     } else if (name === 'rotate') {
       const r = event as RotateEvent;
       file = r.binlogName;
@@ -269,6 +293,24 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   });
   zongji.on('error', (err: unknown) => fail(err));
 
+  // Watches the bytes the binlog socket read, not events: a huge transaction of an unselected
+  // table arrives as filtered events for a long time, and it is data all the same.
+  const stallMs = opts.stallMs ?? STALL_MS;
+  let lastRead = -1;
+  let lastProgress = Date.now();
+  const watchdog = setInterval(() => {
+    const read = (zongji.connection as { _socket?: { bytesRead: number } } | null)?._socket?.bytesRead ?? 0;
+    if (read !== lastRead || userPaused || lookupPaused) {
+      lastRead = read;
+      lastProgress = Date.now();
+    } else if (Date.now() - lastProgress >= stallMs) {
+      clearInterval(watchdog);
+      fail(new SourceStalledError(opts.connection.host, opts.connection.port, stallMs));
+    }
+  }, WATCHDOG_TICK_MS);
+  watchdog.unref();
+  failed.catch(() => clearInterval(watchdog));
+
   return {
     failed,
     async start() {
@@ -287,6 +329,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
           'deleterows',
           'xid',
           'query',
+          'heartbeat',
           ...BETWEEN_TRANSACTIONS,
         ],
         includeSchema: opts.includeSchema,
@@ -294,6 +337,12 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
         ...(start.mode === 'file' ? { filename: start.file, position: start.position } : {}),
         ...(start.mode === 'gtid' ? { gtidSet: start.gtidSet } : {}),
       });
+      // Queued on the binlog connection ahead of the dump command, which the server reads it for
+      // (nanoseconds; MySQL and MariaDB alike).
+      zongji.connection?.query(
+        `SET @master_heartbeat_period = ${(opts.heartbeatMs ?? HEARTBEAT_MS) * 1_000_000}`,
+        (err: unknown) => err && fail(err),
+      );
       await ready;
       if (!file) file = String(zongji.get('filename') ?? '');
       if (!txStart) txStart = Number(zongji.get('position') ?? 0);
@@ -301,6 +350,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       return { file, position: txStart };
     },
     async stop() {
+      clearInterval(watchdog);
       zongji.stop();
     },
     pause() {

@@ -2,57 +2,28 @@
 // and refuses new ones for a while): its watches fail, restart with backoff, and a change made
 // during the outage is acted on afterwards, without losing the Lease or the process.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
 import { sourceSpec } from '../../support/sync-job.ts';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
 const JOB = 'outage';
 
-/** A TCP proxy to the API server that can drop every connection and refuse new ones. */
-async function startProxy(
-  target: URL,
-): Promise<{ port: number; cut(on: boolean): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) return void client.destroy();
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut(on) {
-      cut = on;
-      if (on) for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('the operator through an API server outage', () => {
   let bed: Testbed;
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let proxy: TcpProxy;
   let operator: ReturnType<Testbed['startOperator']>;
 
   beforeAll(async () => {
     bed = await startTestbed(env);
     const original = readFileSync(env.kube.kubeconfig, 'utf8');
     const server = /server: (\S+)/.exec(original)?.[1] ?? '';
-    proxy = await startProxy(new URL(server));
+    proxy = await startTcpProxy({ host: new URL(server).hostname, port: Number(new URL(server).port) });
     const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'syncjob-proxy-')), 'kubeconfig');
     writeFileSync(kubeconfig, original.replace(server, `https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
     // A Lease long enough to outlast the outage: only the watches are under test here.

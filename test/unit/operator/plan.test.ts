@@ -58,6 +58,7 @@ const report = (r: Partial<WorkerReportSnapshot> = {}): WorkerReportSnapshot => 
   streaming: true,
   initialization: { tablesTotal: 2, tablesDone: 2, rows: 10, done: true, tables: [] },
   position: { file: 'bin.000001', position: 400, gtid: '0-1-5', rowsDone: 0 },
+  problems: [],
   lagSeconds: 0.4,
   conditions: [],
   ...r,
@@ -324,6 +325,26 @@ describe('plan', () => {
     expect(d.status.lagSeconds).toBe(0);
     expect(d.status.worker).toEqual({ pod: 'orders-worker', attempts: 0 });
     expect(d.status.precheck).toEqual(passed);
+  });
+
+  it('names the side that fails or stalls in Ready and Streaming while the worker retries', () => {
+    const problems = [
+      {
+        side: 'kafka' as const,
+        reason: 'KafkaUnavailable',
+        message: 'a write to Kafka was not acknowledged for 10s',
+        since: '2026-12-02T10:00:00.000Z',
+      },
+    ];
+    const d = plan(observed({ pod: pod('Running'), report: report({ problems }) }), opts);
+    const line = 'Kafka: a write to Kafka was not acknowledged for 10s (since 2026-12-02T10:00:00.000Z)';
+    expect(cond(d, 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaUnavailable', message: line });
+    expect(cond(d, 'Streaming')).toMatchObject({
+      status: 'False',
+      reason: 'KafkaUnavailable',
+      message: line,
+    });
+    expect(d.status.phase).toBe('Syncing');
   });
 
   it('shows the tables being copied in status.snapshot and the Initialized message', () => {

@@ -39,6 +39,7 @@ function failingSink() {
     partitions: async () => 1,
     write: () => failed,
     close: async () => undefined,
+    lastFailure: () => null,
   };
   return { sink, fail: () => fail(new Error('the broker went away')) };
 }
@@ -46,6 +47,7 @@ function failingSink() {
 describe('the pipeline of one attempt', () => {
   it('stops its initializer when its sink fails: waiting for room rejects, no window opens after', async () => {
     const { sink, fail } = failingSink();
+    const report = createWorkerReport();
     const pipeline = await createPipeline({
       routing: planRouting(
         [{ database: 'd', tables: [{ name: 't' }] }] as Parameters<typeof planRouting>[0],
@@ -53,11 +55,13 @@ describe('the pipeline of one attempt', () => {
       ),
       partitioning: 'primaryKey',
       sink,
-      metrics: createWorkerMetrics({ job: 'lifetime' }),
+      metrics: createWorkerMetrics({ job: 'lifetime' }, () => null),
       logger: createRootLogger({ level: 'silent' }),
       sourceVersion: 'test',
       emitDdl: false,
-      report: createWorkerReport(),
+      report,
+      lag: report.lag,
+      health: report.health,
       offsets: { topic: 'offsets', key: Buffer.from('ns/job') },
       resume: null,
       streamFrom: { file: 'binlog.000001', offset: 4 },

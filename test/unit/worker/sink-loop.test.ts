@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { JobOffset } from '../../../src/offsets/job-offset.ts';
 import type { SinkMessage } from '../../../src/sink/record-sink.ts';
 import { createBoundedQueue } from '../../../src/worker/bounded-queue.ts';
+import { createHealth } from '../../../src/worker/health.ts';
+import { createLagClock } from '../../../src/worker/lag.ts';
 import { createWorkerMetrics } from '../../../src/worker/metrics.ts';
 import { runSinkLoop, type SinkEntry } from '../../../src/worker/sink-loop.ts';
 
@@ -39,6 +41,7 @@ function fakeSink() {
     },
     release: () => release(),
     sink: {
+      lastFailure: () => 'Connect to ipv4#127.0.0.1:9 failed: Connection refused',
       async write(batch: readonly SinkMessage[], offset: SinkMessage | null) {
         writes.push({
           values: batch.map((m) => m.value.toString()),
@@ -50,7 +53,7 @@ function fakeSink() {
   };
 }
 
-function setUp(idleOffsetIntervalMs = 10_000, write?: () => Promise<void>) {
+function setUp(idleOffsetIntervalMs = 10_000, write?: () => Promise<void>, slowWriteMs?: number) {
   const queue = createBoundedQueue<Entry>({
     highWaterBytes: 1 << 20,
     lowWaterBytes: 1 << 19,
@@ -59,20 +62,25 @@ function setUp(idleOffsetIntervalMs = 10_000, write?: () => Promise<void>) {
   });
   const fake = fakeSink();
   const acked: number[] = [];
+  const health = createHealth();
+  const lag = createLagClock(() => 100_000);
   const loop = runSinkLoop({
     queue,
-    sink: write ? { write } : fake.sink,
+    sink: write ? { write, lastFailure: () => null } : fake.sink,
     offsetAt: (e) => ({
       offset: offsetFor(e.at),
       message: { topic: 'offsets', partition: 0, key: null, value: Buffer.from(`@${e.at}`) },
     }),
     acknowledged: (o) => acked.push(o.binlog.position),
-    metrics: createWorkerMetrics({ job: 'sink-loop' }),
+    metrics: createWorkerMetrics({ job: 'sink-loop' }, () => null),
+    lag,
+    health,
     batchMaxRecords: 3,
     batchMaxBytes: 1 << 20,
     idleOffsetIntervalMs,
+    ...(slowWriteMs === undefined ? {} : { slowWriteMs }),
   });
-  return { queue, fake, acked, loop };
+  return { queue, fake, acked, loop, health, lag };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -138,5 +146,42 @@ describe('the sink loop', () => {
     queue.push(record(1), 10);
     await expect(loop).rejects.toThrow('the broker went away');
     expect(acked).toEqual([]);
+  });
+
+  it('names Kafka while a write waits past the bound (with what the client reported), and clears it once acknowledged', async () => {
+    const { queue, fake, loop, health } = setUp(0, undefined, 30);
+    fake.hold();
+    queue.push(record(1), 10);
+    queue.push(commit(2), 10);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(health.problems()).toEqual([
+      expect.objectContaining({
+        side: 'kafka',
+        reason: 'KafkaUnavailable',
+        message:
+          'a write to Kafka was not acknowledged for 0.03s; the client reported: Connect to ipv4#127.0.0.1:9 failed: Connection refused',
+      }),
+    ]);
+    fake.release();
+    await settle();
+    expect(health.problems()).toEqual([]);
+    queue.close();
+    await loop;
+  });
+
+  it('advances the lag to the commit time of the newest acknowledged transaction only', async () => {
+    const { queue, fake, loop, lag } = setUp(0);
+    expect(lag.seconds()).toBeNull();
+    fake.hold();
+    queue.push(record(1), 10);
+    queue.push({ ...commit(2), position: { timestamp: 40 } }, 10);
+    await settle();
+    // Written, not yet acknowledged: the topic does not hold it.
+    expect(lag.seconds()).toBeNull();
+    fake.release();
+    await settle();
+    expect(lag.seconds()).toBe(60);
+    queue.close();
+    await loop;
   });
 });

@@ -1,0 +1,64 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Drops every connection and refuses new ones (a crash, an RST) until called with false. */
+  cut(on: boolean): void;
+  /**
+   * Forwards nothing, in either direction, and closes nothing (a dead link, a frozen peer): new
+   * connections are accepted and wait. Called with false, everything held flows on.
+   */
+  stall(on: boolean): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on 127.0.0.1 to `target`, for faults a test controls. */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const held: (() => void)[] = [];
+  let cut = false;
+  let stalled = false;
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  };
+  const connect = (client: Socket) => {
+    const upstream = createConnection(target);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    if (stalled) {
+      client.pause();
+      upstream.pause();
+    }
+  };
+  const server: Server = createServer((client) => {
+    if (cut) return void client.destroy();
+    track(client);
+    if (stalled) {
+      client.pause();
+      // The client may have given up meanwhile.
+      held.push(() => !client.destroyed && connect(client));
+    } else connect(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut(on) {
+      cut = on;
+      if (on) for (const s of sockets) s.destroy();
+    },
+    stall(on) {
+      stalled = on;
+      for (const s of sockets) on ? s.pause() : s.resume();
+      if (!on) for (const go of held.splice(0)) go();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -32,6 +32,7 @@ export const Reason = {
   Deleting: 'Deleting',
   WorkerStarting: 'WorkerStarting',
   WorkerRestarting: 'WorkerRestarting',
+  WorkerOutOfMemory: 'WorkerOutOfMemory',
   WorkerUpdating: 'WorkerUpdating',
   Initializing: 'Initializing',
   InitializationComplete: 'InitializationComplete',

@@ -3,12 +3,12 @@
 // (as controller-runtime does): a replica that cannot renew may already have a successor.
 import { createServer, type Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { deleteJobOffset } from '../offsets/kafka-offset-store.ts';
 import { runPrecheck } from '../precheck/run-precheck.ts';
 import { kafkaConnection } from '../worker/connections.ts';
-import { jobKey } from '../worker/worker.ts';
 import { kubeOperatorApi } from './kube-api.ts';
 import { kubeLeaseClient, startLeaderElection } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
@@ -76,6 +76,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       await deleteJobOffset(kafka, job.spec.offsets.topic, Buffer.from(jobKey(job)));
     },
     logger: log,
+    syncJobs: () => watches?.jobs() ?? [],
   });
   const timed = async (key: string) => {
     const end = metrics.reconcileSeconds.startTimer();

@@ -4,6 +4,8 @@
 // of that name exists, writes the status when it differs, and requeues after `requeueAfterMs`.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { isTerminalReason, TERMINAL_REASONS as TERMINAL_REGISTRY } from '../reasons.ts';
+import { parseTerminationMessage, terminationLine } from '../termination-message.ts';
 import { backoffDelay } from '../worker/backoff.ts';
 import type { Problem } from '../worker/health.ts';
 import type { WorkerReportSnapshot } from '../worker/report.ts';
@@ -16,12 +18,12 @@ import {
   phaseOf,
   Reason,
   setCondition,
-  TERMINAL_REASONS,
 } from './conditions.ts';
 import {
   ATTEMPT_ANNOTATION,
   CONFIG_HASH_ANNOTATION,
   configHash,
+  RETRY_ANNOTATION,
   type WorkerJob,
   type WorkerPodOptions,
   workerName,
@@ -43,7 +45,11 @@ export interface PrecheckResult {
 }
 
 export interface ObservedJob extends WorkerJob {
-  metadata: WorkerJob['metadata'] & { generation: number; deletionTimestamp?: string | Date };
+  metadata: WorkerJob['metadata'] & {
+    generation: number;
+    deletionTimestamp?: string | Date;
+    annotations?: Record<string, string>;
+  };
   spec: SyncJobSpec;
   /** Read only to keep lastTransitionTime of unchanged conditions; never to decide. */
   status?: { conditions?: Condition[] };
@@ -118,23 +124,33 @@ const workerTerminated = (pod: V1Pod) =>
 const podExited = (pod: V1Pod) => pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
 
 /**
- * The terminal reason the worker stopped with: from its report, or, once the process is gone,
- * from the pod's termination message (the last log lines, which name the reason).
+ * The terminal reason the worker stopped with, and one readable line with the fix: from its
+ * report while it runs, or, once the process is gone, from the termination message it left.
  */
 export function terminalFailure(
   report: WorkerReportSnapshot | null,
   pod: V1Pod | null,
 ): { reason: string; message: string } | undefined {
-  const reported = report?.conditions.find((c) => TERMINAL_REASONS.has(c.reason));
-  if (reported) return { reason: reported.reason, message: reported.message };
-  const text = pod ? (workerTerminated(pod)?.message ?? '') : '';
-  for (const reason of TERMINAL_REASONS) {
-    if (new RegExp(`\\b${reason}\\b`).test(text)) return { reason, message: lastLine(text) };
-  }
-  return undefined;
+  const reported = report?.conditions.find((c) => isTerminalReason(c.reason));
+  if (reported && isTerminalReason(reported.reason))
+    return {
+      reason: reported.reason,
+      message: terminationLine({
+        message: reported.message,
+        fix: reported.fix ?? TERMINAL_REGISTRY[reported.reason].fix,
+      }),
+    };
+  const left = parseTerminationMessage(pod ? workerTerminated(pod)?.message : undefined);
+  return left ? { reason: left.reason, message: terminationLine(left) } : undefined;
 }
 
-const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+/** Heap exhausted (Node aborts: exit 134) or killed at the memory limit: how it is told. */
+function outOfMemory(pod: V1Pod): string | undefined {
+  const t = workerTerminated(pod);
+  if (t?.reason === 'OOMKilled') return 'OOMKilled at the memory limit';
+  if (t?.exitCode === 134) return 'the JavaScript heap was exhausted, exit 134';
+  return undefined;
+}
 
 function terminatedAt(pod: V1Pod, which: 'startedAt' | 'finishedAt'): number | undefined {
   const at = workerTerminated(pod)?.[which];
@@ -222,7 +238,9 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     ...(opts.serviceAccountName === undefined ? {} : { serviceAccountName: opts.serviceAccountName }),
   };
   const hash = configHash(job, podOptions);
-  const build = (attempt: number) => workerPod(job, { ...podOptions, attempt });
+  const retry = job.metadata.annotations?.[RETRY_ANNOTATION];
+  const build = (attempt: number) =>
+    workerPod(job, { ...podOptions, attempt, ...(retry === undefined ? {} : { retry }) });
   const name = workerName(job.metadata.name);
 
   if (pod === null) {
@@ -249,6 +267,16 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   }
 
   const attempt = podAttempt(pod);
+  // A new retry annotation value: the stopped worker is replaced at once, as after a spec change.
+  if (retry !== undefined && retry !== pod.metadata?.annotations?.[RETRY_ANNOTATION] && podExited(pod)) {
+    set(ConditionType.Ready, 'False', Reason.WorkerRestarting, `Retrying: ${RETRY_ANNOTATION}=${retry}`);
+    set(ConditionType.Streaming, 'False', Reason.WorkerRestarting, 'The worker is being replaced');
+    notStalled();
+    return finish(
+      { pod: build(0), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },
+      { worker: { pod: name, attempts: 0 } },
+    );
+  }
   const terminal = terminalFailure(report, pod);
   if (terminal) {
     // Retrying cannot help: the stopped pod stays for `kubectl logs`, nothing is re-created until
@@ -266,15 +294,21 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     const failures = start !== undefined && end !== undefined && end - start >= STABLE_RUN_MS ? 0 : attempt;
     const delay = restartDelayMs(failures);
     const waited = end === undefined ? delay : now.getTime() - end;
-    const why = workerTerminated(pod)?.reason ?? pod.status?.reason ?? pod.status?.phase ?? 'exited';
-    set(ConditionType.Streaming, 'False', Reason.WorkerRestarting, `The worker stopped: ${why}`);
+    const oom = outOfMemory(pod);
+    const why = oom ?? workerTerminated(pod)?.reason ?? pod.status?.reason ?? pod.status?.phase ?? 'exited';
+    // Out of memory is named with its fix: the same limit would fail the same way.
+    const reason = oom ? Reason.WorkerOutOfMemory : Reason.WorkerRestarting;
+    const fix = oom
+      ? ` (fix: raise spec.worker.resources.limits.memory, now ${job.spec.worker.resources?.limits?.memory ?? 'unset'})`
+      : '';
+    set(ConditionType.Streaming, 'False', reason, `The worker stopped: ${why}`);
     notStalled();
     if (waited < delay) {
       set(
         ConditionType.Ready,
         'False',
-        Reason.WorkerRestarting,
-        `Pod ${name} stopped (${why}); replacing it in ${Math.ceil((delay - waited) / 1000)}s, attempt ${failures + 1}`,
+        reason,
+        `Pod ${name} stopped (${why}); replacing it in ${Math.ceil((delay - waited) / 1000)}s, attempt ${failures + 1}${fix}`,
       );
       return finish(
         { pod: null, deletePod: false, requeueAfterMs: delay - waited },
@@ -284,8 +318,8 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
     set(
       ConditionType.Ready,
       'False',
-      Reason.WorkerRestarting,
-      `Replacing Pod ${name} (${why}), attempt ${failures + 1}`,
+      reason,
+      `Replacing Pod ${name} (${why}), attempt ${failures + 1}${fix}`,
     );
     return finish(
       { pod: build(failures + 1), deletePod: true, requeueAfterMs: PRECHECK_POLL_MS },

@@ -2,7 +2,9 @@
 // worker's report; let plan decide; carry out the decision. Level-triggered: every run starts from
 // what the API server says now, so a missed or repeated event changes nothing.
 import type { V1Pod } from '@kubernetes/client-node';
+import { effectiveServerId } from '../job-identity.ts';
 import type { Logger } from '../log.ts';
+import { decideServerIdUnique, type SiblingJob } from '../precheck/source-decisions.ts';
 import type { PrecheckItem } from '../precheck/types.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
 import { type Condition, ConditionType, findCondition, kubeTime } from './conditions.ts';
@@ -36,7 +38,17 @@ export interface ReconcilerOptions {
   now?: () => Date;
   /** How long a reconcile waits for a deleted worker to be gone before looking again later. */
   podGoneTimeoutMs?: number;
+  /** Every SyncJob the operator sees (its cache): a job's server id must be its own on a source. */
+  syncJobs?: () => readonly SyncJobObject[];
 }
+
+const sibling = (job: SyncJobObject): SiblingJob => ({
+  namespace: job.metadata.namespace,
+  name: job.metadata.name,
+  created: new Date(job.metadata.creationTimestamp ?? 0).toISOString(),
+  source: { host: job.spec.source.host, port: job.spec.source.port },
+  serverId: effectiveServerId(job),
+});
 
 const POD_GONE_POLL_MS = 250;
 const itemText = (i: PrecheckItem) => `${i.name}\u0000${i.result}\u0000${i.message}`;
@@ -118,7 +130,10 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       );
       job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
     }
-    const items = await opts.runPrecheck(job, apiSecretResolver(api, namespace));
+    const items = [
+      ...(await opts.runPrecheck(job, apiSecretResolver(api, namespace))),
+      decideServerIdUnique(sibling(job), (opts.syncJobs?.() ?? []).map(sibling)),
+    ];
     const precheck: StoredPrecheck = {
       items,
       forGeneration: generation,

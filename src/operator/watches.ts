@@ -33,6 +33,8 @@ export interface WatchOptions {
 export interface Watches {
   /** True once every watch has listed its objects. */
   synced(): boolean;
+  /** The SyncJobs as the watch last saw them. */
+  jobs(): readonly SyncJobObject[];
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function startWatches(opts: WatchOptions): Promise<Watches> {
 
   return {
     synced: () => ready.size === informers.length,
+    jobs: () => (jobs as ObjectCache<SyncJobObject>).list(),
     async stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

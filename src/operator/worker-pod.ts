@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { quantityBytes } from '../api/v1alpha1/quantity.ts';
 import { API_VERSION, KIND, type SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { TERMINATION_MESSAGE_PATH } from '../termination-message.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 import { DEFAULT_SECRETS_DIR } from '../worker/secrets.ts';
 
@@ -18,17 +20,25 @@ export interface WorkerPodOptions {
   image: string;
   /** Times the worker was replaced after failing (operator-side restarts); shown as an annotation. */
   attempt?: number;
+  /** The job's RETRY_ANNOTATION value this pod starts for, if any. */
+  retry?: string;
   serviceAccountName?: string;
 }
 
 export const CONFIG_HASH_ANNOTATION = 'syncjob.io/config-hash';
 export const ATTEMPT_ANNOTATION = 'syncjob.io/attempt';
+/**
+ * `kubectl annotate sj NAME syncjob.io/retry=$(date +%s) --overwrite` restarts a Failed job (or one
+ * waiting out a restart backoff) once its cause is fixed outside the spec; the worker pod carries
+ * the value it was started for, so each new value retries once.
+ */
+export const RETRY_ANNOTATION = 'syncjob.io/retry';
 export const JOB_LABEL = 'syncjob.io/job';
 export const CONFIG_DIR = '/etc/syncjob';
 export const CONFIG_FILE = 'job.yaml';
 export const SECRETS_DIR = DEFAULT_SECRETS_DIR;
 // Bump when the pod template changes in a way running workers must pick up.
-const TEMPLATE_VERSION = 1;
+const TEMPLATE_VERSION = 2;
 const MAX_NAME = 63;
 const SUFFIX = '-worker';
 // A numeric non-root user: runAsNonRoot cannot verify a named USER of the image.
@@ -127,34 +137,6 @@ export function referencedSecrets(spec: SyncJobSpec): Map<string, string[]> {
   );
 }
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** Bytes of a Kubernetes quantity (`512Mi`, `1G`, `1e9`, 1073741824); undefined if unparsable. */
-export function quantityBytes(q: string | number): number | undefined {
-  if (typeof q === 'number') return q;
-  const m = /^([0-9]+(?:[.][0-9]+)?)((?:[eE][0-9]+)|[KMGTPE]i|[mkMGTPE])?$/.exec(q);
-  if (!m) return undefined;
-  const [, num, suffix = ''] = m;
-  if (/^[eE]/.test(suffix)) return Number(`${num}${suffix}`);
-  const unit = UNITS[suffix];
-  return unit === undefined ? undefined : Number(num) * unit;
-}
-
 /** V8's heap at 75 % of the container limit, leaving room for buffers and code outside the heap. */
 export function maxOldSpaceMiB(memoryLimit: string | number | undefined): number | undefined {
   if (memoryLimit === undefined) return undefined;
@@ -211,6 +193,7 @@ export function workerPod(job: WorkerJob, opts: WorkerPodOptions): V1Pod {
       annotations: {
         [CONFIG_HASH_ANNOTATION]: configHash(job, opts),
         [ATTEMPT_ANNOTATION]: String(opts.attempt ?? 0),
+        ...(opts.retry === undefined ? {} : { [RETRY_ANNOTATION]: opts.retry }),
       },
       ownerReferences: ownerReferences(job),
     },
@@ -241,6 +224,8 @@ export function workerPod(job: WorkerJob, opts: WorkerPodOptions): V1Pod {
             `${CONFIG_DIR}/${CONFIG_FILE}`,
             '--secrets-dir',
             SECRETS_DIR,
+            '--termination-log',
+            TERMINATION_MESSAGE_PATH,
           ],
           ...(heapMiB === undefined
             ? {}
@@ -263,7 +248,9 @@ export function workerPod(job: WorkerJob, opts: WorkerPodOptions): V1Pod {
             capabilities: { drop: ['ALL'] },
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          // The last log lines explain a crash in `kubectl describe` and to the operator.
+          // A terminal error leaves its reason, message and fix there as JSON (the operator reads
+          // it); a crash without one (heap exhaustion) leaves the last log lines for `kubectl describe`.
+          terminationMessagePath: TERMINATION_MESSAGE_PATH,
           terminationMessagePolicy: 'FallbackToLogsOnError',
           volumeMounts: mounts,
         },

@@ -3,10 +3,10 @@
 import net from 'node:net';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { effectiveServerId } from '../job-identity.ts';
 import type { Logger } from '../log.ts';
 import { mysqlConnection } from '../worker/connections.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
-import { derivedServerId } from '../worker/worker.ts';
 import { parseGrants } from './grants.ts';
 import {
   accountName,
@@ -91,6 +91,26 @@ async function rows(conn: mysql.Connection, sql: string, params: unknown[] = [])
 // Whether the source replicates from another server. SHOW SLAVE STATUS needs REPLICA MONITOR
 // (MariaDB) or REPLICATION CLIENT (MySQL); the status counter needs nothing but only counts
 // running threads. undefined when neither answers.
+/**
+ * Replicas registered on the source (SHOW REPLICAS / SHOW SLAVE HOSTS); undefined when the account
+ * may not list them (REPLICATION MASTER ADMIN on MariaDB 10.5+), which the check then skips.
+ */
+async function queryRegisteredReplicas(
+  conn: mysql.Connection,
+): Promise<{ serverId: number; host: string }[] | undefined> {
+  for (const sql of ['SHOW REPLICAS', 'SHOW SLAVE HOSTS']) {
+    try {
+      return (await rows(conn, sql)).map((r) => ({
+        serverId: Number(r.Server_id ?? r.Server_Id),
+        host: `${String(r.Host ?? '')}:${String(r.Port ?? '')}`,
+      }));
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
 async function queryIsReplica(conn: mysql.Connection, isMariadb: boolean): Promise<boolean | undefined> {
   for (const sql of isMariadb ? ['SHOW ALL SLAVES STATUS'] : ['SHOW REPLICA STATUS', 'SHOW SLAVE STATUS']) {
     try {
@@ -198,13 +218,14 @@ export async function checkSource(
     const tables = await queryTables(conn, names);
     const selected = selectedTables(objects, tables);
     const isReplica = await queryIsReplica(conn, isMariadb);
+    const registered = await queryRegisteredReplicas(conn);
 
     items.push(
       decideVersion(source.type, version),
       decideBinlog(variables),
       decideBinlogFormat(variables),
       decideBinlogRowImage(variables),
-      decideServerId(variables, source.serverId ?? derivedServerId(job)),
+      decideServerId(variables, effectiveServerId(job), registered),
       decidePrivileges(parseGrants(grants), objects, accountName(String(info?.user)), isMariadb),
       decideObjects(objects, databases, tables),
       decideStorageEngines(selected),

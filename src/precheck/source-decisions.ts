@@ -89,9 +89,15 @@ export function decideBinlogRowImage(variables: Readonly<Record<string, string>>
   );
 }
 
-export function decideServerId(variables: Readonly<Record<string, string>>, replicaId: number): PrecheckItem {
+export function decideServerId(
+  variables: Readonly<Record<string, string>>,
+  replicaId: number,
+  registered: readonly { serverId: number; host: string }[] = [],
+): PrecheckItem {
   const name = 'source.serverId';
   const id = Number(variables.server_id);
+  const fix =
+    'set spec.source.serverId in the SyncJob to a number no server, replica or other job of this source uses';
   if (!Number.isInteger(id) || id <= 0)
     return failed(
       name,
@@ -99,12 +105,53 @@ export function decideServerId(variables: Readonly<Record<string, string>>, repl
       `SET GLOBAL server_id=<a unique positive number>; ${cnf('server_id')}`,
     );
   if (id === replicaId)
+    return failed(name, `server_id = ${id} is the id the job registers with as a binlog reader`, fix);
+  const replica = registered.find((r) => r.serverId === replicaId);
+  if (replica)
     return failed(
       name,
-      `server_id = ${id} is the id the job registers with as a binlog reader`,
-      'set source.serverId in the SyncJob to a number no server or replica of this source uses',
+      `replica ${replica.host} is registered on the source with server id ${replicaId}, the id this job reads the binlog with; the source would disconnect one of them whenever the other connects`,
+      fix,
     );
   return passed(name, `server_id = ${id}; the job registers as ${replicaId}`);
+}
+
+/** Another SyncJob, as far as the server-id check needs it. */
+export interface SiblingJob {
+  namespace: string;
+  name: string;
+  /** RFC 3339; the older job of two keeps its id. */
+  created: string;
+  source: { host: string; port: number };
+  serverId: number;
+}
+
+/**
+ * Two jobs that read the same source with the same server id take turns: the source drops the
+ * older binlog connection whenever the other connects. The job created later is refused, naming
+ * the first; derived ids are compared the same way.
+ */
+export function decideServerIdUnique(job: SiblingJob, others: readonly SiblingJob[]): PrecheckItem {
+  const name = 'source.serverIdUnique';
+  const sameSource = (o: SiblingJob) =>
+    o.source.host.toLowerCase() === job.source.host.toLowerCase() && o.source.port === job.source.port;
+  const earlier = (o: SiblingJob) =>
+    o.created < job.created ||
+    (o.created === job.created && `${o.namespace}/${o.name}` < `${job.namespace}/${job.name}`);
+  const first = others
+    .filter((o) => !(o.namespace === job.namespace && o.name === job.name))
+    .filter((o) => sameSource(o) && o.serverId === job.serverId && earlier(o))
+    .sort((a, b) => a.created.localeCompare(b.created))[0];
+  if (first)
+    return failed(
+      name,
+      `SyncJob ${first.namespace}/${first.name} already reads ${job.source.host}:${job.source.port} with server id ${job.serverId}; two binlog readers with one id disconnect each other`,
+      `set spec.source.serverId of this job to another number (or remove it to use the id derived from the job's name)`,
+    );
+  return passed(
+    name,
+    `no other SyncJob reads ${job.source.host}:${job.source.port} with server id ${job.serverId}`,
+  );
 }
 
 export function decideLogSlaveUpdates(

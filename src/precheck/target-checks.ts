@@ -1,5 +1,6 @@
 // The target half of the precheck: the job's Kafka settings and secrets, one admin client.
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Admin, Kafka } from '../kafka/kafkajs.ts';
 import type { Logger } from '../log.ts';
@@ -7,7 +8,6 @@ import { hasStoredOffset } from '../offsets/kafka-offset-store.ts';
 import { kafkaConnection } from '../worker/connections.ts';
 import { planRouting } from '../worker/routing.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
-import { jobKey } from '../worker/worker.ts';
 import {
   decideExistingData,
   decideMessageSize,

@@ -277,7 +277,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   /** Reports a terminal error the stream stops with; thrown by the caller. */
   const stopWith = (err: SyncError) => {
-    opts.report.raise(err.reason, err.message);
+    opts.report.raise(err.reason, err.message, err.fix);
     return err;
   };
 

@@ -7,6 +7,8 @@ import { createLagClock, type LagClock } from './lag.ts';
 export interface ReportCondition {
   reason: string;
   message: string;
+  /** The way out, for the reasons that stop the job. */
+  fix?: string;
   /** When it was first seen, ISO 8601. */
   since: string;
 }
@@ -33,7 +35,7 @@ export interface WorkerReportSnapshot {
 
 export interface WorkerReport {
   /** Records a condition once per (reason, message). */
-  raise(reason: string, message: string): void;
+  raise(reason: string, message: string, fix?: string): void;
   setStreaming(streaming: boolean): void;
   setPosition(position: BinlogResume | null): void;
   setInitialization(progress: InitializationProgress): void;
@@ -54,9 +56,10 @@ export function createWorkerReport(now: () => Date = () => new Date()): WorkerRe
   let position: BinlogResume | null = null;
   let initialization: InitializationProgress | null = null;
   return {
-    raise(reason, message) {
+    raise(reason, message, fix) {
       const key = `${reason}\u0000${message}`;
-      if (!conditions.has(key)) conditions.set(key, { reason, message, since: now().toISOString() });
+      if (!conditions.has(key))
+        conditions.set(key, { reason, message, ...(fix ? { fix } : {}), since: now().toISOString() });
     },
     setStreaming(s) {
       streaming = s;

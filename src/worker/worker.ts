@@ -2,10 +2,10 @@
 // stream the binlog through the pipeline from there, and on a retriable failure start over (from
 // the offset Kafka then holds) with backoff. A terminal failure (purged binlog, missing topic, bad
 // configuration, a newer worker of the same job) ends the run.
-import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { ConfigError, isRetriable, SyncError } from '../errors.ts';
+import { effectiveServerId, jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
@@ -49,20 +49,6 @@ const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const QUIT_WAIT_MS = 1_000;
 // Consecutive retriable failures (a few seconds of backoff) after which a retry is worth a warning.
 const PERSISTENT_FAILURES = 3;
-
-/** The job's identity in Kafka: offsets key and transactional id. Namespace/name, so a re-created
- * SyncJob of the same name resumes (offsets.onDelete: keep) and fences any old worker. */
-export function jobKey(job: SyncJob): string {
-  return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
-}
-
-/** A replica server id of its own per job, stable across restarts, unlikely to clash with a real server. */
-export function derivedServerId(job: SyncJob): number {
-  return 0x40000000 + (createHash('sha256').update(jobKey(job)).digest().readUInt32BE(0) % 0x3fffffff);
-}
-
-/** The server id the job's binlog connection registers with: spec.source.serverId or the derived one. */
-export const effectiveServerId = (job: SyncJob): number => job.spec.source.serverId ?? derivedServerId(job);
 
 /** Exactly-once needs transactions: brokers 0.11+ (every version but 0.10) and acks=all. */
 export const transactional = (job: SyncJob): boolean =>

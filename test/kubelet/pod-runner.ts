@@ -3,7 +3,7 @@
 // so an operator under test sees Pods that schedule, start, get ready, crash and terminate.
 // Level-based: every event only queues the pod's key; sync() compares the Pod with what runs.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +59,8 @@ const MANAGED_CONDITIONS = ['PodScheduled', 'Initialized', 'ContainersReady', 'R
 // kubelet's limits for a termination message taken from the log.
 const MESSAGE_LINES = 80;
 const MESSAGE_BYTES = 2048;
+// kubelet's limit for the terminationMessagePath file.
+const TERMINATION_FILE_BYTES = 4096;
 const STOP_GRACE_MS = 5000;
 const CONFIG_RETRY_MS = 2000;
 
@@ -85,6 +87,8 @@ interface Container {
   argv: string[];
   env: Record<string, string>;
   log: string;
+  /** The host file behind the container's terminationMessagePath. */
+  terminationFile: string;
   restartCount: number;
   child?: ChildProcess;
   exited: Promise<void>;
@@ -243,7 +247,13 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
       const volumes = await materializeVolumes(pod, run.dir, lookup);
       const containers: Container[] = [];
       for (const spec of pod.spec!.containers) {
-        const root = await mountTree(path.join(run.dir, 'root', spec.name), spec, volumes);
+        const mounted = await mountTree(path.join(run.dir, 'root', spec.name), spec, volumes);
+        // The termination message file is mounted like a volume: its path in the command and env
+        // is rewritten to a host file of this container.
+        const terminationPath = spec.terminationMessagePath ?? '/dev/termination-log';
+        const terminationFile = path.join(run.dir, 'termination', spec.name);
+        await mkdir(path.dirname(terminationFile), { recursive: true });
+        const root = (s: string) => (s === terminationPath ? terminationFile : mounted(s));
         const env = await resolveEnv(pod, spec, run.podIP, lookup);
         const argv = [...(spec.command ?? []), ...(spec.args ?? [])].map((a) => root(expand(a, env)));
         if (argv.length === 0) {
@@ -254,7 +264,16 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
         }
         for (const [k, v] of Object.entries(env)) env[k] = root(v);
         const log = podLogPath(opts.logDir, run.namespace, run.name, spec.name);
-        containers.push({ spec, argv, env, log, restartCount: 0, ready: false, exited: Promise.resolve() });
+        containers.push({
+          spec,
+          argv,
+          env,
+          log,
+          terminationFile,
+          restartCount: 0,
+          ready: false,
+          exited: Promise.resolve(),
+        });
       }
       run.containers = containers;
       run.waiting = undefined;
@@ -305,6 +324,8 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
     const [command = '', ...args] = c.argv;
     const fd = openSync(c.log, 'a');
     const logOffset = fstatSync(fd).size;
+    // Each run of the container starts with an empty termination message, as with kubelet.
+    writeFileSync(c.terminationFile, '');
     const startedAt = now();
     const child = spawn(path.basename(command) === 'node' ? process.execPath : command, args, {
       cwd: opts.imageRoot,
@@ -334,8 +355,9 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
       if (child.pid) killGroup(child.pid, 'SIGKILL'); // what the pid 1 left behind
       const signum = signal ? constants.signals[signal] : undefined;
       const exitCode = code ?? 128 + (signum ?? 0);
+      const written = readHead(c.terminationFile, TERMINATION_FILE_BYTES);
       const fallback = exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError';
-      const message = startError ?? (fallback ? logTail(c.log, logOffset) : '');
+      const message = startError ?? (written || (fallback ? logTail(c.log, logOffset) : ''));
       c.terminated = {
         exitCode,
         ...(signum === undefined ? {} : { signal: signum }),
@@ -746,6 +768,22 @@ function probeReadiness(run: Run, c: Container, changed: () => void): (() => voi
 }
 
 /** The container's last log lines, as kubelet takes them for FallbackToLogsOnError. */
+/** The first `bytes` of a file, or '' when it is missing. */
+function readHead(file: string, bytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0)).toString();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function logTail(file: string, from: number): string {
   const fd = openSync(file, 'r');
   try {

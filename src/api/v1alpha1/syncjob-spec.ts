@@ -1,6 +1,14 @@
 import Type, { type Static } from 'typebox';
 import { WithRules } from './cross-field-rule.ts';
 import { IntOrString, MapList, SetList, StringEnum } from './kube-schema.ts';
+import { QUANTITY, quantityBytes } from './quantity.ts';
+
+/**
+ * The least memory limit a worker runs in: Node's baseline (~60 MiB RSS), the reader-to-sink queue
+ * (16 MiB encoded, about three times that on the heap), a snapshot chunk in flight and the Kafka
+ * client's buffer outside the heap. Below it the heap (75 % of the limit) runs out under load.
+ */
+export const MIN_WORKER_MEMORY = '256Mi';
 
 // The SyncJob API (syncjob.io/v1alpha1): the one schema that the TypeScript types, validateSyncJob,
 // the CRD (crd.ts) and docs/configuration.md are derived from. Every description ends up in
@@ -20,7 +28,6 @@ const SECRET_KEY = '^[-._a-zA-Z0-9]+$';
 const KAFKA_TOPIC = '^[a-zA-Z0-9._-]+$';
 // host:port or [ipv6]:port
 const BROKER = '^([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$';
-const QUANTITY = '^[0-9]+([.][0-9]+)?([eE][0-9]+|[KMGTPE]i|[mkMGTPE])?$';
 
 // GTID sets: MariaDB's domain-server-sequence list and MySQL's uuid[:tag]:interval set. Written
 // without backslashes or quotes so that the same text is a CEL string literal and a JS RegExp.
@@ -425,20 +432,34 @@ const Worker = Type.Object(
       }),
     ),
     resources: Type.Optional(
-      Type.Object(
-        {
-          requests: Type.Optional(
-            Type.Record(Type.String(), IntOrString({ pattern: QUANTITY }), {
-              description: 'Minimum resources, e.g. cpu: 500m, memory: 512Mi.',
-            }),
-          ),
-          limits: Type.Optional(
-            Type.Record(Type.String(), IntOrString({ pattern: QUANTITY }), {
-              description: 'Maximum resources, e.g. memory: 1Gi.',
-            }),
-          ),
-        },
-        { description: 'Compute resources of the worker container.', additionalProperties: false },
+      WithRules(
+        Type.Object(
+          {
+            requests: Type.Optional(
+              Type.Record(Type.String(), IntOrString({ pattern: QUANTITY }), {
+                description: 'Minimum resources, e.g. cpu: 500m, memory: 512Mi.',
+              }),
+            ),
+            limits: Type.Optional(
+              Type.Record(Type.String(), IntOrString({ pattern: QUANTITY }), {
+                description: `Maximum resources, e.g. memory: 1Gi. A memory limit must be at least ${MIN_WORKER_MEMORY}.`,
+              }),
+            ),
+          },
+          { description: 'Compute resources of the worker container.', additionalProperties: false },
+        ),
+        [
+          {
+            rule: `!has(self.limits) || !('memory' in self.limits) || !isQuantity(string(self.limits['memory'])) || quantity(string(self.limits['memory'])).compareTo(quantity('${MIN_WORKER_MEMORY}')) >= 0`,
+            message: `limits.memory must be at least ${MIN_WORKER_MEMORY}: below it the worker's heap runs out (raise it)`,
+            fieldPath: '.limits',
+            check: (self) => {
+              const memory = self.limits?.memory;
+              const bytes = memory === undefined ? undefined : quantityBytes(memory);
+              return bytes === undefined || bytes >= quantityBytes(MIN_WORKER_MEMORY)!;
+            },
+          },
+        ],
       ),
     ),
     metricsPort: Type.Integer({

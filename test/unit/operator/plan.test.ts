@@ -38,10 +38,15 @@ function pod(
   o: {
     spec?: Record<string, unknown>;
     attempt?: number;
-    terminated?: { startedAt?: string; finishedAt: string; message?: string };
+    terminated?: { startedAt?: string; finishedAt: string; message?: string; exitCode?: number; reason?: string };
+    retry?: string;
   } = {},
 ): V1Pod {
-  const p = workerPod(job(o.spec), { ...opts, attempt: o.attempt ?? 0 });
+  const p = workerPod(job(o.spec), {
+    ...opts,
+    attempt: o.attempt ?? 0,
+    ...(o.retry === undefined ? {} : { retry: o.retry }),
+  });
   const state = o.terminated
     ? { terminated: { exitCode: 1, reason: 'Error', ...o.terminated } }
     : { running: {} };
@@ -72,6 +77,8 @@ const observed = (o: Partial<Observed>): Observed => ({
   now,
   ...o,
 });
+
+const terminatedOf = (p: V1Pod) => p.status!.containerStatuses![0]!.state!.terminated!;
 
 const cond = (d: Desired, type: string) => d.status.conditions.find((c) => c.type === type);
 
@@ -238,12 +245,12 @@ const cases: Case[] = [
     stalled: ['True', 'BinlogPurged'],
   },
   {
-    name: 'exited pod whose log names TableDropped → Failed, pod kept for logs',
+    name: 'exited pod whose termination message names TableDropped → Failed, pod kept for logs',
     in: {
       pod: pod('Failed', {
         terminated: {
           finishedAt: '2026-01-01T00:00:00Z',
-          message: '{"reason":"TableDropped","msg":"shop.orders was dropped"}',
+          message: '{"reason":"TableDropped","message":"shop.orders was dropped","fix":"remove it"}',
         },
       }),
     },
@@ -252,6 +259,32 @@ const cases: Case[] = [
     deletePod: false,
     requeue: 'none',
     stalled: ['True', 'TableDropped'],
+  },
+  {
+    name: 'exited pod whose log tail only mentions a terminal reason → replaced (log text is never read)',
+    in: {
+      pod: pod('Failed', {
+        attempt: 1,
+        terminated: { finishedAt: '2026-01-01T00:00:00Z', message: '{"level":50,"reason":"TableDropped"}' },
+      }),
+    },
+    phase: 'Initializing',
+    pod: 'desired',
+    deletePod: true,
+    stalled: ['False', 'NoTerminalError'],
+  },
+  {
+    name: 'heap exhausted (exit 134) → WorkerOutOfMemory, replaced with backoff',
+    in: {
+      pod: pod('Failed', {
+        attempt: 1,
+        terminated: { finishedAt: '2026-01-01T00:09:55Z', exitCode: 134 },
+      }),
+    },
+    phase: 'Initializing',
+    pod: 'none',
+    deletePod: false,
+    ready: ['False', 'WorkerOutOfMemory'],
   },
   {
     name: 'non-terminal worker condition is shown, not acted on',
@@ -325,6 +358,44 @@ describe('plan', () => {
     expect(d.status.lagSeconds).toBe(0);
     expect(d.status.worker).toEqual({ pod: 'orders-worker', attempts: 0 });
     expect(d.status.precheck).toEqual(passed);
+  });
+
+  it('says out of memory with the fix when the worker was OOM-killed', () => {
+    const oom = pod('Failed', {
+      attempt: 2,
+      terminated: { finishedAt: '2026-01-01T00:09:55Z', exitCode: 137, reason: 'OOMKilled' },
+    });
+    const message = cond(plan(observed({ pod: oom }), opts), 'Ready')?.message;
+    expect(message).toMatch(/^Pod orders-worker stopped \(OOMKilled at the memory limit\); replacing it in \d+s/);
+    expect(message).toMatch(/\(fix: raise spec.worker.resources.limits.memory, now unset\)$/);
+  });
+
+  it('shows a terminal reason as one line with the fix, and retries once per new retry annotation value', () => {
+    const failed = pod('Failed', {
+      terminated: {
+        finishedAt: '2026-01-01T00:00:00Z',
+        message:
+          '{"reason":"RecordTooLarge","message":"a record of 2000000 bytes is larger than topic t allows","fix":"kafka-configs.sh --alter ..."}',
+      },
+    });
+    const stalled = plan(observed({ pod: failed }), opts);
+    expect(cond(stalled, 'Stalled')?.message).toBe(
+      'a record of 2000000 bytes is larger than topic t allows (fix: kafka-configs.sh --alter ...)',
+    );
+    const annotated = (retry: string) => ({
+      ...job(),
+      metadata: { ...job().metadata, annotations: { 'syncjob.io/retry': retry } },
+    });
+    const retried = plan(observed({ job: annotated('1'), pod: failed }), opts);
+    expect(retried.deletePod).toBe(true);
+    expect(retried.pod?.metadata?.annotations?.['syncjob.io/retry']).toBe('1');
+    expect(cond(retried, 'Ready')).toMatchObject({ reason: 'WorkerRestarting', message: 'Retrying: syncjob.io/retry=1' });
+    // The replacement failed the same way: the same value does not retry again.
+    const again = pod('Failed', {
+      retry: '1',
+      terminated: { finishedAt: '2026-01-01T00:05:00Z', message: String(terminatedOf(failed).message) },
+    });
+    expect(plan(observed({ job: annotated('1'), pod: again }), opts).status.phase).toBe('Failed');
   });
 
   it('names the side that fails or stalls in Ready and Streaming while the worker retries', () => {

@@ -89,6 +89,8 @@ describe('workerPod', () => {
       '/etc/syncjob/job.yaml',
       '--secrets-dir',
       '/var/run/secrets/syncjob',
+      '--termination-log',
+      '/dev/termination-log',
     ]);
     expect(c?.securityContext).toEqual({
       runAsNonRoot: true,

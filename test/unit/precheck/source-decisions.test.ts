@@ -10,6 +10,7 @@ import {
   decidePrimaryKeys,
   decidePrivileges,
   decideServerId,
+  decideServerIdUnique,
   decideStorageEngines,
   decideVersion,
   selectedTables,
@@ -60,6 +61,31 @@ describe('binlog settings', () => {
       result: 'Failed',
       fix: expect.stringContaining('source.serverId'),
     });
+    expect(decideServerId({ server_id: '1' }, 99, [{ serverId: 99, host: 'replica-2:3306' }])).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('replica replica-2:3306 is registered on the source with server id 99'),
+    });
+    expect(decideServerId({ server_id: '1' }, 99, [{ serverId: 7, host: 'replica-2:3306' }]).result).toBe('Passed');
+  });
+  it('refuses the later of two SyncJobs reading one source with one server id, naming the first', () => {
+    const job = (name: string, created: string, serverId = 5, host = 'db.shop') => ({
+      namespace: 'ns',
+      name,
+      created,
+      source: { host, port: 3306 },
+      serverId,
+    });
+    const first = job('first', '2026-01-01T00:00:00.000Z');
+    const second = job('second', '2026-01-02T00:00:00.000Z');
+    expect(decideServerIdUnique(first, [first, second]).result).toBe('Passed');
+    expect(decideServerIdUnique(second, [first, second])).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('SyncJob ns/first already reads db.shop:3306 with server id 5'),
+      fix: expect.stringContaining('spec.source.serverId'),
+    });
+    // Another id, or another source: no conflict.
+    expect(decideServerIdUnique(second, [job('first', first.created, 6)]).result).toBe('Passed');
+    expect(decideServerIdUnique(second, [job('first', first.created, 5, 'db.other')]).result).toBe('Passed');
   });
   it('requires log_slave_updates only on a replica', () => {
     expect(decideLogSlaveUpdates({ log_slave_updates: 'OFF' }, false).result).toBe('Passed');

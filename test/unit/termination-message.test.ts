@@ -23,7 +23,9 @@ describe('the termination message', () => {
 
   it('is not a log tail, a JSON log line or an unknown reason', () => {
     expect(parseTerminationMessage('Error: boom\n    at x (y.js:1:2)')).toBeNull();
-    expect(parseTerminationMessage('{"level":50,"reason":"TableDropped","message":"m","fix":"f"}')).toBeNull();
+    expect(
+      parseTerminationMessage('{"level":50,"reason":"TableDropped","message":"m","fix":"f"}'),
+    ).toBeNull();
     expect(parseTerminationMessage('{"reason":"Nope","message":"m","fix":"f"}')).toBeNull();
     expect(parseTerminationMessage(undefined)).toBeNull();
   });

@@ -38,7 +38,13 @@ function pod(
   o: {
     spec?: Record<string, unknown>;
     attempt?: number;
-    terminated?: { startedAt?: string; finishedAt: string; message?: string; exitCode?: number; reason?: string };
+    terminated?: {
+      startedAt?: string;
+      finishedAt: string;
+      message?: string;
+      exitCode?: number;
+      reason?: string;
+    };
     retry?: string;
   } = {},
 ): V1Pod {
@@ -366,7 +372,9 @@ describe('plan', () => {
       terminated: { finishedAt: '2026-01-01T00:09:55Z', exitCode: 137, reason: 'OOMKilled' },
     });
     const message = cond(plan(observed({ pod: oom }), opts), 'Ready')?.message;
-    expect(message).toMatch(/^Pod orders-worker stopped \(OOMKilled at the memory limit\); replacing it in \d+s/);
+    expect(message).toMatch(
+      /^Pod orders-worker stopped \(OOMKilled at the memory limit\); replacing it in \d+s/,
+    );
     expect(message).toMatch(/\(fix: raise spec.worker.resources.limits.memory, now unset\)$/);
   });
 
@@ -389,7 +397,10 @@ describe('plan', () => {
     const retried = plan(observed({ job: annotated('1'), pod: failed }), opts);
     expect(retried.deletePod).toBe(true);
     expect(retried.pod?.metadata?.annotations?.['syncjob.io/retry']).toBe('1');
-    expect(cond(retried, 'Ready')).toMatchObject({ reason: 'WorkerRestarting', message: 'Retrying: syncjob.io/retry=1' });
+    expect(cond(retried, 'Ready')).toMatchObject({
+      reason: 'WorkerRestarting',
+      message: 'Retrying: syncjob.io/retry=1',
+    });
     // The replacement failed the same way: the same value does not retry again.
     const again = pod('Failed', {
       retry: '1',

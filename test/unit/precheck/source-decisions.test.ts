@@ -63,9 +63,13 @@ describe('binlog settings', () => {
     });
     expect(decideServerId({ server_id: '1' }, 99, [{ serverId: 99, host: 'replica-2:3306' }])).toMatchObject({
       result: 'Failed',
-      message: expect.stringContaining('replica replica-2:3306 is registered on the source with server id 99'),
+      message: expect.stringContaining(
+        'replica replica-2:3306 is registered on the source with server id 99',
+      ),
     });
-    expect(decideServerId({ server_id: '1' }, 99, [{ serverId: 7, host: 'replica-2:3306' }]).result).toBe('Passed');
+    expect(decideServerId({ server_id: '1' }, 99, [{ serverId: 7, host: 'replica-2:3306' }]).result).toBe(
+      'Passed',
+    );
   });
   it('refuses the later of two SyncJobs reading one source with one server id, naming the first', () => {
     const job = (name: string, created: string, serverId = 5, host = 'db.shop') => ({

@@ -11,6 +11,11 @@ KAFKA_TLS="$KAFKA_DIR/tls"
 # written into the metadata log when the storage is formatted.
 KAFKA_SASL_USER=syncjob
 KAFKA_SASL_PASSWORD=syncjob-kafka-pw
+# A SCRAM user that is no super user: it may do only what a test grants it by ACL.
+KAFKA_ACL_USER=syncjoblimited
+KAFKA_ACL_PASSWORD=syncjob-limited-pw
+# What a running broker must have been started with, beyond its listeners.
+KAFKA_FEATURES="acl-authorizer"
 KAFKA_LISTENERS="PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT"
 
 # The broker's POM brings its runtime; kafka-tools adds the CLI classes (the readiness probe and
@@ -144,12 +149,14 @@ kafka_up() {
     local listening; listening=$(cat "$KAFKA_DIR/listeners" 2>/dev/null || echo 'PLAINTEXT only')
     [ "$listening" = "$KAFKA_LISTENERS" ] \
       || die "the running Kafka listens on $listening, not $KAFKA_LISTENERS (started by an older testenv or other ports): run 'scripts/testenv.sh down kafka' then 'up kafka'"
+    [ "$(cat "$KAFKA_DIR/features" 2>/dev/null)" = "$KAFKA_FEATURES" ] \
+      || die "the running Kafka was started by an older testenv (without $KAFKA_FEATURES): run 'scripts/testenv.sh down kafka' then 'up kafka'"
     step "kafka $KAFKA_VERSION already running on 127.0.0.1:$KAFKA_PORT (SASL $KAFKA_SASL_PORT, SSL $KAFKA_SSL_PORT)"; return 0
   fi
   local port
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do port_free "$port"; done
   kafka_tls
-  rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/kafka.log" "$KAFKA_DIR/listeners"
+  rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/kafka.log" "$KAFKA_DIR/listeners" "$KAFKA_DIR/features"
   local plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER=\"$KAFKA_SASL_PASSWORD\";"
   local scram_jaas='org.apache.kafka.common.security.scram.ScramLoginModule required;'
   cat >"$KAFKA_DIR/server.properties" <<PROPS
@@ -182,6 +189,10 @@ min.insync.replicas=1
 default.replication.factor=1
 group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=9223372036854775807
+# ACLs apply to the limited SASL user only: everyone else (PLAINTEXT and SSL clients, the
+# controller, the SASL test user) is a super user, so other tests see no difference.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:$KAFKA_SASL_USER
 PROPS
   cat >"$KAFKA_DIR/log4j2.properties" <<'L4J'
 status = warn
@@ -220,11 +231,13 @@ PROPS
   kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
     --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$KAFKA_ACL_USER,password=$KAFKA_ACL_PASSWORD]" \
     >"$KAFKA_DIR/format.log" 2>&1 \
     || { tail -n 20 "$KAFKA_DIR/format.log" >&2; die "formatting Kafka storage failed"; }
   step "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (SASL $KAFKA_SASL_PORT, SSL $KAFKA_SSL_PORT)"
   echo "$KAFKA_VERSION" >"$KAFKA_DIR/version"
   echo "$KAFKA_LISTENERS" >"$KAFKA_DIR/listeners"
+  echo "$KAFKA_FEATURES" >"$KAFKA_DIR/features"
   spawn "$KAFKA_DIR/kafka.pid" "$KAFKA_DIR/kafka.log" "$(command -v java)" -Xms256m -Xmx768m -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
@@ -261,6 +274,7 @@ kafka_env() {
   printf 'KAFKA_BROKERS=127.0.0.1:%s\nKAFKA_VERSION=%s\n' "$KAFKA_PORT" "$KAFKA_VERSION"
   printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\nKAFKA_SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512\n' "$KAFKA_SASL_PORT"
   printf 'KAFKA_SASL_USER=%s\nKAFKA_SASL_PASSWORD=%s\n' "$KAFKA_SASL_USER" "$KAFKA_SASL_PASSWORD"
+  printf 'KAFKA_ACL_USER=%s\nKAFKA_ACL_PASSWORD=%s\n' "$KAFKA_ACL_USER" "$KAFKA_ACL_PASSWORD"
   printf 'KAFKA_SSL_BROKERS=127.0.0.1:%s\nKAFKA_SSL_CA=%s\n' "$KAFKA_SSL_PORT" "$KAFKA_TLS/ca.crt"
   # For outage tests, which freeze the broker (SIGSTOP) and thaw it.
   printf 'KAFKA_PID_FILE=%s\n' "$KAFKA_DIR/kafka.pid"

@@ -16,8 +16,17 @@ export interface TestEnv {
   kafka: {
     brokers: string[];
     version: string;
-    /** The SASL_PLAINTEXT listener; one user for every mechanism. */
-    sasl: { brokers: string[]; mechanisms: string[]; user: string; password: string };
+    /**
+     * The SASL_PLAINTEXT listener; one user for every mechanism. `limited` is a SCRAM-SHA-512 user
+     * that may do only what a test grants it by ACL (everyone else is a super user).
+     */
+    sasl: {
+      brokers: string[];
+      mechanisms: string[];
+      user: string;
+      password: string;
+      limited: { user: string; password: string };
+    };
     /** The SSL listener; `ca` is the path of the test CA's PEM certificate. */
     ssl: { brokers: string[]; ca: string };
     /** The broker's pid file: outage tests freeze and thaw it. */
@@ -76,6 +85,7 @@ export function testEnv(): TestEnv {
         mechanisms: required(env, 'KAFKA_SASL_MECHANISMS').split(','),
         user: required(env, 'KAFKA_SASL_USER'),
         password: required(env, 'KAFKA_SASL_PASSWORD'),
+        limited: { user: required(env, 'KAFKA_ACL_USER'), password: required(env, 'KAFKA_ACL_PASSWORD') },
       },
       ssl: { brokers: required(env, 'KAFKA_SSL_BROKERS').split(','), ca: required(env, 'KAFKA_SSL_CA') },
       pidFile: required(env, 'KAFKA_PID_FILE'),

@@ -21,6 +21,18 @@ import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readAll } from '../../support/topic-reader.ts';
 
 const env = testEnv();
+// Kafka's ACL enums (the protocol's numbers; kafkajs's named exports do not survive its ESM wrapper).
+const Resource = { TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5 } as const;
+const Operation = {
+  ALL: 2,
+  READ: 3,
+  WRITE: 4,
+  DESCRIBE: 8,
+  DESCRIBE_CONFIGS: 10,
+  IDEMPOTENT_WRITE: 12,
+} as const;
+const ALLOW = 3;
+const Pattern = { LITERAL: 3, PREFIXED: 4 } as const;
 
 describe('failures under the operator', () => {
   let bed: Testbed;
@@ -125,6 +137,67 @@ describe('failures under the operator', () => {
       async () => (await readAll(env.kafka.brokers, topic)).some((m) => m.record.operation === 'INSERT'),
       'the large row in the topic',
     );
+  });
+
+  it('fails on a topic its SASL user may not write to, with the fix', { timeout: 120_000 }, async () => {
+    const topic = await newTopic();
+    const offsets = `${topic}-offsets`;
+    await admin.createTopics({ topics: [{ topic: offsets, numPartitions: 1 }], waitForLeaders: true });
+    const { user, password } = env.kafka.sasl.limited;
+    const allow = (
+      resourceType: number,
+      resourceName: string,
+      operations: number[],
+      pattern: number = Pattern.LITERAL,
+    ) =>
+      operations.map((operation) => ({
+        resourceType,
+        resourceName,
+        resourcePatternType: pattern,
+        principal: `User:${user}`,
+        host: '*',
+        operation,
+        permissionType: ALLOW,
+      }));
+    // Everything the job needs but WRITE on its data topic (which it may describe, so the precheck passes).
+    await admin.createAcls({
+      acl: [
+        ...allow(Resource.TOPIC, topic, [Operation.DESCRIBE, Operation.DESCRIBE_CONFIGS]),
+        ...allow(Resource.TOPIC, offsets, [Operation.ALL]),
+        ...allow(Resource.GROUP, 'syncjob-', [Operation.READ], Pattern.PREFIXED),
+        ...allow(
+          Resource.TRANSACTIONAL_ID,
+          'syncjob-',
+          [Operation.WRITE, Operation.DESCRIBE],
+          Pattern.PREFIXED,
+        ),
+        ...allow(Resource.CLUSTER, 'kafka-cluster', [Operation.IDEMPOTENT_WRITE]),
+      ],
+    });
+    await bed.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'kafka-limited',
+      `--from-literal=username=${user}`,
+      `--from-literal=password=${password}`,
+    ]);
+    await apply(
+      'not-authorized',
+      spec(topic, {
+        target: {
+          brokers: env.kafka.sasl.brokers,
+          topic,
+          version: '4.x',
+          sasl: { mechanism: 'scram-sha-512', secretRef: { name: 'kafka-limited' } },
+        },
+      }),
+    );
+    await db.query(`INSERT INTO ${database}.docs VALUES (3, 'not authorized')`);
+    const failed = await waitForPhase(bed, 'not-authorized', 'Failed', 90_000);
+    const stalled = condition(failed, 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'TopicNotAuthorized' });
+    expectReadable(stalled?.message, /\(fix: .*WRITE/);
   });
 
   it('fails on a binlog position the source no longer has, with the fix', { timeout: 120_000 }, async () => {

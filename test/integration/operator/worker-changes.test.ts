@@ -95,7 +95,9 @@ describe('a running job under the operator', () => {
     const failed = await waitForPhase(bed, JOB, 'Failed');
     const stalled = failed.status?.conditions?.find((c) => c.type === 'Stalled');
     expect(stalled).toMatchObject({ status: 'True', reason: 'TableDropped' });
-    expect(stalled?.message).toContain(`${database}.extra`);
+    expect(stalled?.message).toBe(
+      `selected table ${database}.extra was dropped on the source (fix: remove ${database}.extra from spec.objects, or recreate it and re-initialize the job)`,
+    );
     await eventually(
       async () => (await bed.kubectl(['get', 'events', '-o', 'json'])).includes('"reason": "TableDropped"'),
       'a TableDropped event',

@@ -129,7 +129,7 @@ export interface SiblingJob {
 /**
  * Two jobs that read the same source with the same server id take turns: the source drops the
  * older binlog connection whenever the other connects. The job created later is refused, naming
- * the first; derived ids are compared the same way.
+ * the first (when it is of the same namespace); derived ids are compared the same way.
  */
 export function decideServerIdUnique(job: SiblingJob, others: readonly SiblingJob[]): PrecheckItem {
   const name = 'source.serverIdUnique';
@@ -142,10 +142,15 @@ export function decideServerIdUnique(job: SiblingJob, others: readonly SiblingJo
     .filter((o) => !(o.namespace === job.namespace && o.name === job.name))
     .filter((o) => sameSource(o) && o.serverId === job.serverId && earlier(o))
     .sort((a, b) => a.created.localeCompare(b.created))[0];
+  // Another namespace may be another tenant's: its job is not named.
+  const named =
+    first?.namespace === job.namespace
+      ? `SyncJob ${first.namespace}/${first.name}`
+      : 'a SyncJob of another namespace';
   if (first)
     return failed(
       name,
-      `SyncJob ${first.namespace}/${first.name} already reads ${job.source.host}:${job.source.port} with server id ${job.serverId}; two binlog readers with one id disconnect each other`,
+      `${named} already reads ${job.source.host}:${job.source.port} with server id ${job.serverId}; two binlog readers with one id disconnect each other`,
       `set spec.source.serverId of this job to another number (or remove it to use the id derived from the job's name)`,
     );
   return passed(

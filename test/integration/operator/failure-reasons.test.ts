@@ -266,7 +266,7 @@ describe('failures under the operator', () => {
     const topic = uniqueName('op-fail');
     const applied = apply('tiny', spec(topic, { worker: { resources: { limits: { memory: '16Mi' } } } }));
     await expect(applied).rejects.toThrow(
-      /spec\.worker\.resources\.limits: .*limits\.memory must be at least 256Mi/,
+      /spec\.worker\.resources\.limits: .*limits\.memory must be at least 512Mi/,
     );
   });
 });

@@ -9,7 +9,7 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { secretEnvName } from '../../../src/worker/secrets.ts';
-import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
+import { eventually, startCli } from '../../support/cli-process.ts';
 import { foldJobTopic } from '../../support/job-topic.ts';
 import {
   createTopic,
@@ -33,12 +33,10 @@ describe('a stuck job says so', () => {
   let proxy: TcpProxy;
   const database = uniqueName('liveness').replace('-', '_');
   const topics: string[] = [];
-  let nextId = 1;
 
   beforeAll(async () => {
     db = await rootConnection(env);
     await db.query(`CREATE DATABASE ${database}`);
-    await db.query(`CREATE TABLE ${database}.t (id INT PRIMARY KEY, v INT NOT NULL)`);
     proxy = await startTcpProxy({ host: env.mysql.host, port: env.mysql.port });
   });
 
@@ -61,15 +59,17 @@ describe('a stuck job says so', () => {
     frozen = false;
   }
 
-  /** A `syncjob run` whose source is reached through the proxy. */
-  async function startJob(name: string): Promise<{ worker: CliProcess; port: number; topic: string }> {
+  /** A `syncjob run` of a table of its own, whose source is reached through the proxy. */
+  async function startJob(name: string) {
+    const table = name.replaceAll('-', '_');
+    await db.query(`CREATE TABLE ${database}.${table} (id INT PRIMARY KEY, v INT NOT NULL)`);
     const topic = uniqueName(name);
     topics.push(topic);
     await createTopic(env, topic, 1);
     const port = 19400 + Math.floor(Math.random() * 500);
     const job = testJob(env, uniqueName(name), {
       topic,
-      objects: [{ database, tables: [{ name: 't' }] }],
+      objects: [{ database, tables: [{ name: table }] }],
       source: { host: '127.0.0.1', port: proxy.port },
       offsets: { topic: uniqueName(`${name}-offsets`) },
       worker: { metricsPort: port },
@@ -79,19 +79,36 @@ describe('a stuck job says so', () => {
     writeFileSync(file, stringify(job));
     const worker = startCli(['run', '-f', file], { [secretEnvName(SYNC_SECRET)]: env.mysql.syncPassword });
     await untilReady(port);
-    return { worker, port, topic };
+    let nextId = 1;
+    const insert = async (rows: number) => {
+      for (let i = 0; i < rows; i++)
+        await db.query(`INSERT INTO ${database}.${table} VALUES (?, ?)`, [nextId++, i]);
+    };
+    return {
+      worker,
+      port,
+      insert,
+      /** Writes ROWS_DURING_FAULT rows, one per transaction, over about `ms`. */
+      async writeDuring(ms: number) {
+        for (let i = 0; i < ROWS_DURING_FAULT; i++) {
+          await insert(1);
+          await new Promise((r) => setTimeout(r, ms / ROWS_DURING_FAULT));
+        }
+      },
+      /** Every row the table holds is in the topic, once. */
+      async expectExactlyOnce() {
+        await untilCaughtUp(db, () => workerReport(port));
+        const folded = await foldJobTopic(env, topic, [`${database}.${table}`]);
+        const [[{ n }]] = (await db.query(`SELECT COUNT(*) AS n FROM ${database}.${table}`)) as unknown as [
+          [{ n: number }],
+        ];
+        expect(folded.byOp.INSERT).toBe(nextId - 1);
+        expect(folded.tables.get(`${database}.${table}`)?.size).toBe(Number(n));
+        expect(folded.ids.size).toBe(folded.read);
+      },
+    };
   }
 
-  const insert = async (rows: number) => {
-    for (let i = 0; i < rows; i++) await db.query(`INSERT INTO ${database}.t VALUES (?, ?)`, [nextId++, i]);
-  };
-  /** Writes ROWS_DURING_FAULT rows, one per transaction, over about `ms`. */
-  const writeDuring = async (ms: number) => {
-    for (let i = 0; i < ROWS_DURING_FAULT; i++) {
-      await db.query(`INSERT INTO ${database}.t VALUES (?, ?)`, [nextId++, i]);
-      await new Promise((r) => setTimeout(r, ms / ROWS_DURING_FAULT));
-    }
-  };
   const readyz = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     return { status: res.status, text: await res.text() };
@@ -100,22 +117,10 @@ describe('a stuck job says so', () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return Number(/^syncjob_lag_seconds\{[^}]*\} (\S+)$/m.exec(text)?.[1]);
   };
-  /** Every row the table held so far is in the topic, once. */
-  async function expectExactlyOnce(topic: string, port: number) {
-    await untilCaughtUp(db, () => workerReport(port));
-    const folded = await foldJobTopic(env, topic, [`${database}.t`]);
-    const [[{ n }]] = (await db.query(`SELECT COUNT(*) AS n FROM ${database}.t`)) as unknown as [
-      [{ n: number }],
-    ];
-    expect(folded.byOp.INSERT).toBe(nextId - 1);
-    expect(folded.tables.get(`${database}.t`)?.size).toBe(Number(n));
-    expect(folded.ids.size).toBe(folded.read);
-  }
-
   it('keeps the lag of an idle, caught-up job near 0, and shows a silent source connection within 30 s', {
     timeout: 180_000,
   }, async () => {
-    const { worker, port, topic } = await startJob('stall');
+    const { worker, port, insert, writeDuring, expectExactlyOnce } = await startJob('stall');
     try {
       await insert(20);
       await untilCaughtUp(db, () => workerReport(port));
@@ -152,7 +157,7 @@ describe('a stuck job says so', () => {
       await writing;
 
       proxy.stall(false);
-      await expectExactlyOnce(topic, port);
+      await expectExactlyOnce();
       await eventually(async () => (await readyz(port)).status === 200, '/readyz to pass again', 60_000);
       await eventually(
         async () => ((await workerReport(port)).lagSeconds ?? 99) < 5,
@@ -169,7 +174,7 @@ describe('a stuck job says so', () => {
   it('names Kafka within 30 s of the broker freezing for 60 s, and loses or repeats nothing after', {
     timeout: 240_000,
   }, async () => {
-    const { worker, port, topic } = await startJob('frozen-kafka');
+    const { worker, port, insert, writeDuring, expectExactlyOnce } = await startJob('frozen-kafka');
     try {
       await insert(20);
       await untilCaughtUp(db, () => workerReport(port));
@@ -190,7 +195,7 @@ describe('a stuck job says so', () => {
       await writing;
       await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - frozenAt))));
       thaw();
-      await expectExactlyOnce(topic, port);
+      await expectExactlyOnce();
       await eventually(async () => (await readyz(port)).status === 200, '/readyz to pass again', 90_000);
     } finally {
       thaw();

@@ -20,17 +20,18 @@ const MYSQL_UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 
 export const ruleCases: RuleCases[] = [
   {
-    message: "limits.memory must be at least 256Mi: below it the worker's heap runs out (raise it)",
+    message: "limits.memory must be at least 512Mi: below it the worker's heap runs out (raise it)",
     path: 'spec.worker.resources.limits',
     accepts: [
-      { worker: { resources: { limits: { memory: '256Mi' } } } },
+      { worker: { resources: { limits: { memory: '512Mi' } } } },
       { worker: { resources: { limits: { memory: '1Gi', cpu: '1' } } } },
-      { worker: { resources: { limits: { memory: 268435456 } } } },
+      { worker: { resources: { limits: { memory: 536870912 } } } },
       { worker: { resources: { limits: { cpu: '500m' }, requests: { memory: '64Mi' } } } },
     ],
     rejects: [
       { worker: { resources: { limits: { memory: '16Mi' } } } },
-      { worker: { resources: { limits: { memory: '255Mi' } } } },
+      { worker: { resources: { limits: { memory: '256Mi' } } } },
+      { worker: { resources: { limits: { memory: '511Mi' } } } },
       { worker: { resources: { limits: { memory: 1000000 } } } },
     ],
   },

@@ -87,6 +87,10 @@ describe('binlog settings', () => {
       message: expect.stringContaining('SyncJob ns/first already reads db.shop:3306 with server id 5'),
       fix: expect.stringContaining('spec.source.serverId'),
     });
+    // Another namespace's job is not named.
+    expect(decideServerIdUnique(second, [{ ...first, namespace: 'tenant-b' }]).message).toMatch(
+      /^a SyncJob of another namespace already reads/,
+    );
     // Another id, or another source: no conflict.
     expect(decideServerIdUnique(second, [job('first', first.created, 6)]).result).toBe('Passed');
     expect(decideServerIdUnique(second, [job('first', first.created, 5, 'db.other')]).result).toBe('Passed');

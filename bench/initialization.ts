@@ -312,7 +312,10 @@ async function main(): Promise<void> {
       },
     });
     const report = createWorkerReport();
-    const metrics = createWorkerMetrics({ job: 'bench-init' }, () => null);
+    const metrics = createWorkerMetrics(
+      { job: 'bench-init' },
+      { lagSeconds: () => null, problems: () => [] },
+    );
     const pids = {
       worker: process.pid,
       consumer: child.pid,

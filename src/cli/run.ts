@@ -8,7 +8,7 @@ import { isTerminalReason, TERMINAL_REASONS } from '../reasons.ts';
 import { encodeTerminationMessage } from '../termination-message.ts';
 import { startHttpServer } from '../worker/http-server.ts';
 import { createWorkerMetrics } from '../worker/metrics.ts';
-import { createWorkerReport } from '../worker/report.ts';
+import { createWorkerReport, liveState } from '../worker/report.ts';
 import { createSecretResolver, DEFAULT_SECRETS_DIR } from '../worker/secrets.ts';
 import { runWorker } from '../worker/worker.ts';
 import { parseFlags, positiveInt, readManifestFile } from './args.ts';
@@ -42,7 +42,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     syncJob: `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`,
   });
   const report = createWorkerReport();
-  const metrics = createWorkerMetrics({ job: job.metadata.name }, () => report.lag.seconds());
+  const metrics = createWorkerMetrics({ job: job.metadata.name }, liveState(report));
   const port = positiveInt(flags['metrics-port'], '--metrics-port') ?? job.spec.worker.metricsPort;
   const server = await startHttpServer({
     port,

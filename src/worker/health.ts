@@ -5,7 +5,8 @@
 
 import type { RetriableReason } from '../reasons.ts';
 
-export type Side = 'source' | 'kafka';
+export const SIDES = ['source', 'kafka'] as const;
+export type Side = (typeof SIDES)[number];
 
 export interface Problem {
   side: Side;

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type Problem, SIDES } from './health.ts';
 
 // Every metric the worker exports, defined once. Names are part of the public contract (docs).
 export interface WorkerMetrics {
@@ -7,6 +8,7 @@ export interface WorkerMetrics {
   bytes: Counter;
   transactions: Counter;
   lagSeconds: Gauge;
+  unavailable: Gauge<'side'>;
   queueDepth: Gauge;
   queueBytes: Gauge;
   readerPaused: Gauge;
@@ -20,8 +22,15 @@ export interface WorkerMetrics {
   initTablesTotal: Gauge;
 }
 
-/** `lagSeconds`: the job's lag (lag.ts), read at each scrape so the gauge grows while nothing moves. */
-export function createWorkerMetrics(labels: { job: string }, lagSeconds: () => number | null): WorkerMetrics {
+/** What the gauges read at each scrape, so they move while nothing else does. */
+export interface LiveState {
+  /** The job's lag (lag.ts). */
+  lagSeconds(): number | null;
+  /** What keeps the job from moving now (health.ts). */
+  problems(): readonly Pick<Problem, 'side'>[];
+}
+
+export function createWorkerMetrics(labels: { job: string }, live: LiveState): WorkerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry, prefix: 'syncjob_worker_process_' });
@@ -49,8 +58,18 @@ export function createWorkerMetrics(labels: { job: string }, lagSeconds: () => n
       help: 'Now minus the source commit time of the newest change the topic holds (heartbeats advance it while the source is idle and the job caught up)',
       registers,
       collect() {
-        const seconds = lagSeconds();
+        const seconds = live.lagSeconds();
         if (seconds !== null) this.set(seconds);
+      },
+    }),
+    unavailable: new Gauge({
+      name: 'syncjob_unavailable',
+      help: '1 while a side (source, kafka) fails or stalls and the worker retries; the reason is in /report',
+      labelNames: ['side'],
+      registers,
+      collect() {
+        const failing = new Set(live.problems().map((p) => p.side));
+        for (const side of SIDES) this.set({ side }, failing.has(side) ? 1 : 0);
       },
     }),
     queueDepth: new Gauge({

@@ -3,6 +3,7 @@
 import type { BinlogResume } from '../offsets/job-offset.ts';
 import { createHealth, type Health, type Problem } from './health.ts';
 import { createLagClock, type LagClock } from './lag.ts';
+import type { LiveState } from './metrics.ts';
 
 export interface ReportCondition {
   reason: string;
@@ -43,6 +44,12 @@ export interface WorkerReport {
   readonly health: Health;
   snapshot(): WorkerReportSnapshot;
 }
+
+/** What the worker's gauges read at each scrape. */
+export const liveState = (report: WorkerReport): LiveState => ({
+  lagSeconds: () => report.lag.seconds(),
+  problems: () => report.health.problems(),
+});
 
 /** Ready: streaming, and neither side is failing or stalled. */
 export const isReady = (report: WorkerReportSnapshot): boolean =>

@@ -4,7 +4,12 @@ import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { type Admin, Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import { comparePositions } from '../../src/source/binlog/position-order.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics.ts';
-import { createWorkerReport, type WorkerReport, type WorkerReportSnapshot } from '../../src/worker/report.ts';
+import {
+  createWorkerReport,
+  liveState,
+  type WorkerReport,
+  type WorkerReportSnapshot,
+} from '../../src/worker/report.ts';
 import { createSecretResolver, secretEnvName } from '../../src/worker/secrets.ts';
 import { runWorker } from '../../src/worker/worker.ts';
 import { eventually } from './cli-process.ts';
@@ -60,7 +65,7 @@ export async function startWorker(env: TestEnv, job: SyncJob): Promise<RunningWo
     readyResolve = resolve;
   });
   const report = createWorkerReport();
-  const metrics = createWorkerMetrics({ job: job.metadata.name }, () => report.lag.seconds());
+  const metrics = createWorkerMetrics({ job: job.metadata.name }, liveState(report));
   const logger = testLogger(`worker ${job.metadata.name} (in the test process)`);
   const done = runWorker({
     job,

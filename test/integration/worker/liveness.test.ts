@@ -113,9 +113,10 @@ describe('a stuck job says so', () => {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     return { status: res.status, text: await res.text() };
   };
-  const lagMetric = async (port: number) => {
+  /** A sample of the worker's /metrics: `name{…labels, job="…"} value`. */
+  const metric = async (port: number, name: string, labels = '') => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return Number(/^syncjob_lag_seconds\{[^}]*\} (\S+)$/m.exec(text)?.[1]);
+    return Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
   };
   it('keeps the lag of an idle, caught-up job near 0, and shows a silent source connection within 30 s', {
     timeout: 180_000,
@@ -153,7 +154,8 @@ describe('a stuck job says so', () => {
       await new Promise((r) => setTimeout(r, 2_000));
       // Still growing, and the metric says the same.
       expect((await workerReport(port)).lagSeconds!).toBeGreaterThan(first.lagSeconds! + 1);
-      expect(await lagMetric(port)).toBeGreaterThanOrEqual(20);
+      expect(await metric(port, 'syncjob_lag_seconds')).toBeGreaterThanOrEqual(20);
+      expect(await metric(port, 'syncjob_unavailable', 'side="source",')).toBe(1);
       await writing;
 
       proxy.stall(false);
@@ -165,6 +167,7 @@ describe('a stuck job says so', () => {
         30_000,
       );
       expect((await workerReport(port)).problems).toEqual([]);
+      expect(await metric(port, 'syncjob_unavailable', 'side="source",')).toBe(0);
     } finally {
       proxy.stall(false);
       await worker.stop();
@@ -192,6 +195,7 @@ describe('a stuck job says so', () => {
       const report = await workerReport(port);
       expect(report.problems.find((p) => p.side === 'kafka')?.reason).toBe('KafkaUnavailable');
       expect(report.lagSeconds!).toBeGreaterThan(5);
+      expect(await metric(port, 'syncjob_unavailable', 'side="kafka",')).toBe(1);
       await writing;
       await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - frozenAt))));
       thaw();

@@ -55,7 +55,7 @@ describe('the pipeline of one attempt', () => {
       ),
       partitioning: 'primaryKey',
       sink,
-      metrics: createWorkerMetrics({ job: 'lifetime' }, () => null),
+      metrics: createWorkerMetrics({ job: 'lifetime' }, { lagSeconds: () => null, problems: () => [] }),
       logger: createRootLogger({ level: 'silent' }),
       sourceVersion: 'test',
       emitDdl: false,

@@ -72,7 +72,7 @@ function setUp(idleOffsetIntervalMs = 10_000, write?: () => Promise<void>, slowW
       message: { topic: 'offsets', partition: 0, key: null, value: Buffer.from(`@${e.at}`) },
     }),
     acknowledged: (o) => acked.push(o.binlog.position),
-    metrics: createWorkerMetrics({ job: 'sink-loop' }, () => null),
+    metrics: createWorkerMetrics({ job: 'sink-loop' }, { lagSeconds: () => null, problems: () => [] }),
     lag,
     health,
     batchMaxRecords: 3,

@@ -1,5 +1,6 @@
 // The target half of the precheck: the job's Kafka settings and secrets, one admin client.
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { deliveryNote } from '../delivery.ts';
 import { jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Admin, Kafka } from '../kafka/kafkajs.ts';
@@ -102,6 +103,7 @@ export async function checkTarget(
   items.push(
     passed('target.connectivity', `brokers ${brokers} answered a metadata request`),
     passed('target.authentication', `connected with ${how}${target.tls.enabled ? ' over TLS' : ''}`),
+    passed('target.delivery', deliveryNote(job)),
   );
   try {
     const wanted = planRouting(job.spec.objects, target.topic).topics;

@@ -4,6 +4,7 @@
 // configuration, a newer worker of the same job) ends the run.
 import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
+import { transactional } from '../delivery.ts';
 import { ConfigError, isRetriable, SyncError } from '../errors.ts';
 import { effectiveServerId, jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
@@ -49,10 +50,6 @@ const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const QUIT_WAIT_MS = 1_000;
 // Consecutive retriable failures (a few seconds of backoff) after which a retry is worth a warning.
 const PERSISTENT_FAILURES = 3;
-
-/** Exactly-once needs transactions: brokers 0.11+ (every version but 0.10) and acks=all. */
-export const transactional = (job: SyncJob): boolean =>
-  job.spec.target.version !== '0.10' && job.spec.target.acks === 'all';
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const { logger: log } = opts;

@@ -278,6 +278,12 @@ const Target = WithRules(
           'Compression codec of record batches; all five are built in (librdkafka). lz4 is the usual choice: fast, and the one the managed service recommends.',
         default: 'none',
       }),
+      delivery: Type.Optional(
+        StringEnum(['exactlyOnce', 'atLeastOnce'], {
+          description:
+            'exactlyOnce (the default where the brokers have transactions: every version but 0.10, with acks all): records and the job offset are committed in one Kafka transaction; consumers read with isolation.level=read_committed and skip the transaction markers. atLeastOnce: an idempotent producer without transactions, so the topic holds no transaction markers (for clients that hand them to the application, e.g. kafka-python 2.0.2); after a crash the last batch written (at most 50,000 records) may appear again. Kafka 0.10 is always atLeastOnce.',
+        }),
+      ),
       format: StringEnum(['dts-avro'], {
         description: 'Record format: DTS Avro, readable by the existing DTS consumers and SDKs.',
         default: 'dts-avro',
@@ -286,6 +292,12 @@ const Target = WithRules(
     { description: 'The Kafka cluster and topic the records are written to.', additionalProperties: false },
   ),
   [
+    {
+      rule: "!has(self.delivery) || self.delivery != 'exactlyOnce' || (self.version != '0.10' && self.acks == 'all')",
+      message: 'delivery exactlyOnce needs Kafka 0.11 or later (version is not 0.10) and acks all',
+      fieldPath: '.delivery',
+      check: (t) => t.delivery !== 'exactlyOnce' || (t.version !== '0.10' && t.acks === 'all'),
+    },
     {
       rule: "self.compression != 'zstd' || !(self.version in ['0.10', '1.0'])",
       message: 'zstd needs Kafka 2.1 or later',

@@ -70,6 +70,7 @@ describe('precheck', () => {
       'source.logSlaveUpdates',
       'target.connectivity',
       'target.authentication',
+      'target.delivery',
       'target.topic',
       'target.existingData',
       'target.messageSize',

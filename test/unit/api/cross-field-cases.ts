@@ -20,6 +20,20 @@ const MYSQL_UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 
 export const ruleCases: RuleCases[] = [
   {
+    message: 'delivery exactlyOnce needs Kafka 0.11 or later (version is not 0.10) and acks all',
+    path: 'spec.target.delivery',
+    accepts: [
+      { target: { delivery: 'exactlyOnce' } },
+      { target: { delivery: 'atLeastOnce' } },
+      { target: { delivery: 'atLeastOnce', version: '0.10' } },
+      { target: { delivery: 'atLeastOnce', acks: 'leader' } },
+    ],
+    rejects: [
+      { target: { delivery: 'exactlyOnce', version: '0.10' } },
+      { target: { delivery: 'exactlyOnce', acks: 'leader' } },
+    ],
+  },
+  {
     message: "limits.memory must be at least 512Mi: below it the worker's heap runs out (raise it)",
     path: 'spec.worker.resources.limits',
     accepts: [

@@ -15,11 +15,13 @@ import {
   decideBinlogRowImage,
   decideLogSlaveUpdates,
   decideObjects,
+  decidePartitionKeys,
   decidePrimaryKeys,
   decidePrivileges,
   decideServerId,
   decideStorageEngines,
   decideVersion,
+  type PartitionKeyed,
   type SelectedObject,
   type SourceTable,
   selectedTables,
@@ -91,6 +93,30 @@ async function rows(conn: mysql.Connection, sql: string, params: unknown[] = [])
 // Whether the source replicates from another server. SHOW SLAVE STATUS needs REPLICA MONITOR
 // (MariaDB) or REPLICATION CLIENT (MySQL); the status counter needs nothing but only counts
 // running threads. undefined when neither answers.
+/** The tables that set tables[].partitionKey, with their columns on the source. */
+async function queryPartitionKeyed(conn: mysql.Connection, job: SyncJob): Promise<PartitionKeyed[]> {
+  const wanted = job.spec.objects.flatMap((o) =>
+    (o.tables ?? []).flatMap((t) =>
+      t.partitionKey ? [{ database: o.database, table: t.name, partitionKey: t.partitionKey }] : [],
+    ),
+  );
+  if (wanted.length === 0) return [];
+  const columns = new Map<string, string[]>();
+  for (const c of await rows(
+    conn,
+    'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, COLUMN_NAME AS col FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)',
+    [[...new Set(wanted.map((w) => w.database))]],
+  )) {
+    const key = `${c.db}.${c.name}`;
+    columns.set(key, [...(columns.get(key) ?? []), String(c.col)]);
+  }
+  return wanted.map((w) => ({
+    table: `${w.database}.${w.table}`,
+    partitionKey: w.partitionKey,
+    columns: columns.get(`${w.database}.${w.table}`),
+  }));
+}
+
 /**
  * Replicas registered on the source (SHOW REPLICAS / SHOW SLAVE HOSTS); undefined when the account
  * may not list them (REPLICATION MASTER ADMIN on MariaDB 10.5+), which the check then skips.
@@ -219,6 +245,7 @@ export async function checkSource(
     const selected = selectedTables(objects, tables);
     const isReplica = await queryIsReplica(conn, isMariadb);
     const registered = await queryRegisteredReplicas(conn);
+    const keyed = await queryPartitionKeyed(conn, job);
 
     items.push(
       decideVersion(source.type, version),
@@ -231,6 +258,7 @@ export async function checkSource(
       decideStorageEngines(selected),
       decidePrimaryKeys(selected),
       decideLogSlaveUpdates(variables, isReplica),
+      decidePartitionKeys(keyed, job.spec.target.partitioning),
     );
   } finally {
     await conn.end().catch(() => undefined);

@@ -287,3 +287,38 @@ export function decidePrivileges(
   const lacks = [...global, ...(select.length > 0 ? [`SELECT on ${listNames(select)}`] : [])];
   return failed(name, `${account} lacks ${lacks.join(', ')}`, statements.join(' '));
 }
+
+/** A table that sets tables[].partitionKey, with the columns the source has for it (undefined: no such table). */
+export interface PartitionKeyed {
+  table: string;
+  partitionKey: readonly string[];
+  columns: readonly string[] | undefined;
+}
+
+export function decidePartitionKeys(keyed: readonly PartitionKeyed[], partitioning: string): PrecheckItem {
+  const name = 'source.partitionKey';
+  if (keyed.length === 0)
+    return passed(name, 'no table sets partitionKey: records are partitioned by their key');
+  if (partitioning !== 'primaryKey')
+    return failed(
+      name,
+      `partitionKey of ${listNames(keyed.map((k) => k.table))} applies with target.partitioning primaryKey only, not ${partitioning}`,
+      'set target.partitioning: primaryKey, or remove partitionKey from those tables',
+    );
+  // A missing table is source.objects' to report.
+  const missing = keyed.flatMap((k) =>
+    k.columns === undefined
+      ? []
+      : k.partitionKey.filter((c) => !k.columns!.includes(c)).map((c) => `${k.table}.${c}`),
+  );
+  if (missing.length > 0)
+    return failed(
+      name,
+      `partitionKey names columns the source tables do not have: ${listNames(missing)}`,
+      'fix the column names in tables[].partitionKey',
+    );
+  return passed(
+    name,
+    `partitioned by ${keyed.map((k) => `${k.table} (${k.partitionKey.join(', ')})`).join('; ')}`,
+  );
+}

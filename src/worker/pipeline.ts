@@ -20,7 +20,7 @@ import { initializationComplete, progressAfterDdl } from './initialization-plan.
 import type { LagClock } from './lag.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { createOffsetTracker, jobOffsetAt } from './offset-tracker.ts';
-import { recordKeyFor } from './record-key.ts';
+import { partitionKeyFor, recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
 import { runSinkLoop } from './sink-loop.ts';
@@ -157,6 +157,8 @@ interface TablePlan {
   name: string;
   route: TableRoute | null;
   key: (change: RowChange) => string | null;
+  /** What the partition is hashed from: the key, or the tables[].partitionKey columns. */
+  partitionBy: (change: RowChange) => string | null;
 }
 
 export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
@@ -197,6 +199,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         name: `${table.database}.${table.table}`,
         route,
         key: route ? recordKeyFor(table, route.objectName) : () => null,
+        partitionBy: route ? partitionKeyFor(table, route.objectName, route.partitionKey) : () => null,
       };
       plans.set(table, plan);
     }
@@ -248,8 +251,9 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     value: Buffer,
     operation: string,
     position: SourcePosition,
+    partitionBy: string | null = key,
   ) => {
-    const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, key);
+    const partition = choosePartition(opts.partitioning, partitions.get(topic) ?? 1, objName, partitionBy);
     enqueue(
       { topic, partition, key: key === null ? null : Buffer.from(key), value },
       operation,
@@ -373,7 +377,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         objectName: route.objectName,
         sourceVersion: opts.sourceVersion,
       });
-      push(route.topic, route.objectName, plan.key(change), encode(record), op, change.position);
+      push(
+        route.topic,
+        route.objectName,
+        plan.key(change),
+        encode(record),
+        op,
+        change.position,
+        plan.partitionBy(change),
+      );
     },
     commit(position) {
       context.endTransaction();
@@ -478,7 +490,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       const route = opts.routing.route(database, table);
       if (!route) return null;
       const count = partitions.get(route.topic) ?? 1;
-      return { objectName: route.objectName, partitioning: opts.partitioning, partitions: count };
+      return {
+        objectName: route.objectName,
+        partitioning: opts.partitioning,
+        partitions: count,
+        ...(route.partitionKey ? { partitionKey: route.partitionKey } : {}),
+      };
     },
     structure(database, table, sql) {
       const route = opts.routing.route(database, table);

@@ -8,6 +8,26 @@ import type { RowChange, TableSchema } from '../source/row-change.ts';
 
 export function recordKeyFor(table: TableSchema, objectName: string): (change: RowChange) => string | null {
   const keyColumns = table.primaryKey.length > 0 ? table.primaryKey : Object.values(table.uniqueKeys)[0];
+  return columnsKeyFor(table, objectName, keyColumns);
+}
+
+/**
+ * What a table's records are partitioned by: the record key, or with tables[].partitionKey the
+ * same text over those columns (`shop.orders:["acme"]`), so equal values share a partition.
+ */
+export function partitionKeyFor(
+  table: TableSchema,
+  objectName: string,
+  partitionKey: readonly string[] | undefined,
+): (change: RowChange) => string | null {
+  return partitionKey ? columnsKeyFor(table, objectName, partitionKey) : recordKeyFor(table, objectName);
+}
+
+function columnsKeyFor(
+  table: TableSchema,
+  objectName: string,
+  keyColumns: readonly string[] | undefined,
+): (change: RowChange) => string | null {
   if (!keyColumns || keyColumns.length === 0) return () => null;
   const indexes = keyColumns.map((name) => table.columns.findIndex((c) => c.name === name));
   if (indexes.some((i) => i < 0)) return () => null;

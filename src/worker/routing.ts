@@ -13,6 +13,7 @@ export interface TableSelector {
   targetName?: string;
   topic?: string;
   dml?: Partial<DmlFilter>;
+  partitionKey?: readonly string[];
 }
 
 export interface ObjectSelector {
@@ -28,6 +29,8 @@ export interface TableRoute {
   objectName: string;
   topic: string;
   dml: DmlFilter;
+  /** Columns that choose the partition instead of the record key (tables[].partitionKey). */
+  partitionKey?: readonly string[];
 }
 
 export interface Routing {
@@ -71,6 +74,7 @@ export function planRouting(objects: readonly ObjectSelector[], defaultTopic: st
         objectName: objectName(targetDb, targetTable),
         topic,
         dml: { ...ALL_DML, ...sel.dml },
+        ...(sel.partitionKey ? { partitionKey: sel.partitionKey } : {}),
       });
     }
     includeSchema[obj.database] = names;

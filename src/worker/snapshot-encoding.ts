@@ -11,6 +11,7 @@ import type { FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, TableSchema } from '../source/row-change.ts';
 import type { ChunkCursor } from '../source/snapshot/chunk-plan.ts';
 import { keyIdentity } from '../source/snapshot/chunk-reader.ts';
+import { partitionKeyFor } from './record-key.ts';
 
 /** Byte strings end to end: string i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. */
 export interface Packed {
@@ -42,6 +43,8 @@ export interface Placement {
   objectName: string;
   partitioning: PartitioningMode;
   partitions: number;
+  /** tables[].partitionKey: the columns the partition is hashed from instead of the key. */
+  partitionKey?: readonly string[];
 }
 
 /** How rows of one table become an EncodedChunk. */
@@ -63,7 +66,10 @@ export function encodeChunk(
   const keys: string[] = [];
   const identities: string[] = [];
   const partitions = new Uint32Array(rows.length);
-  // Only the key function reads it: one change object for the whole chunk.
+  const partitionBy = how.placement.partitionKey
+    ? partitionKeyFor(how.schema, objectName, how.placement.partitionKey)
+    : how.recordKey;
+  // Only the key functions read it: one change object for the whole chunk.
   const change: RowChange = {
     operation: 'INIT',
     table: how.schema,
@@ -75,7 +81,12 @@ export function encodeChunk(
     change.after = rows[i]!;
     const key = how.recordKey(change);
     if (key !== null) keys.push(key);
-    partitions[i] = choosePartition(partitioning, count, objectName, key);
+    partitions[i] = choosePartition(
+      partitioning,
+      count,
+      objectName,
+      partitionBy === how.recordKey ? key : partitionBy(change),
+    );
     if (keyed) identities.push(keyIdentity(rows[i]!, how.keyIndexes));
   }
   const images = encodeSnapshotImages(rows);

@@ -7,7 +7,7 @@ import { inPartition, type TopicMessage } from './topic-reader.ts';
 
 export type Row = Record<string, string | null>;
 
-function rowOf(rec: DtsRecord, images: DtsRecord['afterImages']): Row {
+export function rowOf(rec: DtsRecord, images: DtsRecord['afterImages']): Row {
   const fields = rec.fields as readonly { name: string }[];
   const cells = images as readonly DtsValue[];
   const row: Row = {};

@@ -340,6 +340,14 @@ const Table = Type.Object(
     ),
     topic: Type.Optional(Topic('Topic for this table instead of target.topic. It must already exist.')),
     dml: Dml,
+    partitionKey: Type.Optional(
+      SetList(Identifier('A column of the table.'), {
+        description:
+          "Columns whose values choose the partition of this table's records instead of the primary key (with target.partitioning primaryKey; the precheck checks the columns exist). The record key stays the primary key. Rows with equal values of these columns share a partition, in binlog order; a row whose values change moves to another partition.",
+        minItems: 1,
+        maxItems: 16,
+      }),
+    ),
   },
   { description: 'A table to sync.', additionalProperties: false },
 );

@@ -68,6 +68,7 @@ describe('precheck', () => {
       'source.storageEngine',
       'source.primaryKey',
       'source.logSlaveUpdates',
+      'source.partitionKey',
       'target.connectivity',
       'target.authentication',
       'target.delivery',

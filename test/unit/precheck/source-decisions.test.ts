@@ -7,6 +7,7 @@ import {
   decideBinlogRowImage,
   decideLogSlaveUpdates,
   decideObjects,
+  decidePartitionKeys,
   decidePrimaryKeys,
   decidePrivileges,
   decideServerId,
@@ -164,5 +165,29 @@ describe('decidePrivileges', () => {
     expect(decidePrivileges([], [{ database: 'crm', tables: ['customers'] }], account, false).fix).toBe(
       "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'sync'@'%'; GRANT SELECT ON `crm`.`customers` TO 'sync'@'%';",
     );
+  });
+});
+
+describe('decidePartitionKeys', () => {
+  const keyed = (partitionKey: string[], columns: string[] | undefined = ['id', 'customer']) => ({
+    table: 'shop.orders',
+    partitionKey,
+    columns,
+  });
+  it('passes existing columns under primaryKey partitioning, and jobs without any', () => {
+    expect(decidePartitionKeys([], 'table').result).toBe('Passed');
+    expect(decidePartitionKeys([keyed(['customer'])], 'primaryKey').result).toBe('Passed');
+    // A missing table is source.objects' to report.
+    expect(decidePartitionKeys([keyed(['customer'], undefined)], 'primaryKey').result).toBe('Passed');
+  });
+  it('fails a column the table lacks, naming it, and another partitioning mode', () => {
+    expect(decidePartitionKeys([keyed(['client'])], 'primaryKey')).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('shop.orders.client'),
+    });
+    expect(decidePartitionKeys([keyed(['customer'])], 'table')).toMatchObject({
+      result: 'Failed',
+      fix: expect.stringContaining('target.partitioning: primaryKey'),
+    });
   });
 });

@@ -13,6 +13,7 @@ import {
   decideBinlog,
   decideBinlogFormat,
   decideBinlogRowImage,
+  decideFilters,
   decideLogSlaveUpdates,
   decideObjects,
   decidePartitionKeys,
@@ -21,6 +22,7 @@ import {
   decideServerId,
   decideStorageEngines,
   decideVersion,
+  type FilteredTable,
   type PartitionKeyed,
   type SelectedObject,
   type SourceTable,
@@ -93,14 +95,15 @@ async function rows(conn: mysql.Connection, sql: string, params: unknown[] = [])
 // Whether the source replicates from another server. SHOW SLAVE STATUS needs REPLICA MONITOR
 // (MariaDB) or REPLICATION CLIENT (MySQL); the status counter needs nothing but only counts
 // running threads. undefined when neither answers.
-/** The tables that set tables[].partitionKey, with their columns on the source. */
-async function queryPartitionKeyed(conn: mysql.Connection, job: SyncJob): Promise<PartitionKeyed[]> {
+/** Tables that set tables[].partitionKey or a filter, with their columns on the source. */
+async function queryColumnSettings(
+  conn: mysql.Connection,
+  job: SyncJob,
+): Promise<{ keyed: PartitionKeyed[]; filtered: FilteredTable[] }> {
   const wanted = job.spec.objects.flatMap((o) =>
-    (o.tables ?? []).flatMap((t) =>
-      t.partitionKey ? [{ database: o.database, table: t.name, partitionKey: t.partitionKey }] : [],
-    ),
+    (o.tables ?? []).flatMap((t) => (t.partitionKey || t.filter ? [{ database: o.database, ...t }] : [])),
   );
-  if (wanted.length === 0) return [];
+  if (wanted.length === 0) return { keyed: [], filtered: [] };
   const columns = new Map<string, string[]>();
   for (const c of await rows(
     conn,
@@ -110,11 +113,14 @@ async function queryPartitionKeyed(conn: mysql.Connection, job: SyncJob): Promis
     const key = `${c.db}.${c.name}`;
     columns.set(key, [...(columns.get(key) ?? []), String(c.col)]);
   }
-  return wanted.map((w) => ({
-    table: `${w.database}.${w.table}`,
-    partitionKey: w.partitionKey,
-    columns: columns.get(`${w.database}.${w.table}`),
-  }));
+  const of = (w: (typeof wanted)[number]) => ({
+    table: `${w.database}.${w.name}`,
+    columns: columns.get(`${w.database}.${w.name}`),
+  });
+  return {
+    keyed: wanted.flatMap((w) => (w.partitionKey ? [{ ...of(w), partitionKey: w.partitionKey }] : [])),
+    filtered: wanted.flatMap((w) => (w.filter ? [{ ...of(w), filter: w.filter }] : [])),
+  };
 }
 
 /**
@@ -245,7 +251,7 @@ export async function checkSource(
     const selected = selectedTables(objects, tables);
     const isReplica = await queryIsReplica(conn, isMariadb);
     const registered = await queryRegisteredReplicas(conn);
-    const keyed = await queryPartitionKeyed(conn, job);
+    const { keyed, filtered } = await queryColumnSettings(conn, job);
 
     items.push(
       decideVersion(source.type, version),
@@ -259,6 +265,7 @@ export async function checkSource(
       decidePrimaryKeys(selected),
       decideLogSlaveUpdates(variables, isReplica),
       decidePartitionKeys(keyed, job.spec.target.partitioning),
+      decideFilters(filtered),
     );
   } finally {
     await conn.end().catch(() => undefined);

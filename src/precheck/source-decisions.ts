@@ -1,5 +1,6 @@
 // Pure decisions on what was queried from the source: facts in, precheck items out. The queries
 // are in source-checks.ts; keeping them apart lets every rule be tested without a server.
+import { filterColumns, parseFilter } from '../filter/row-filter.ts';
 import { covers, type Grant, hasGlobal } from './grants.ts';
 import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
 
@@ -321,4 +322,35 @@ export function decidePartitionKeys(keyed: readonly PartitionKeyed[], partitioni
     name,
     `partitioned by ${keyed.map((k) => `${k.table} (${k.partitionKey.join(', ')})`).join('; ')}`,
   );
+}
+
+/** A table that sets tables[].filter, with the columns the source has for it (undefined: no such table). */
+export interface FilteredTable {
+  table: string;
+  filter: string;
+  columns: readonly string[] | undefined;
+}
+
+export function decideFilters(filtered: readonly FilteredTable[]): PrecheckItem {
+  const name = 'source.filter';
+  if (filtered.length === 0) return passed(name, 'no table sets a filter: every row is synced');
+  const problems: string[] = [];
+  for (const f of filtered) {
+    let columns: string[];
+    try {
+      columns = filterColumns(parseFilter(f.filter));
+    } catch (err) {
+      problems.push(`${f.table}: ${(err as Error).message}`);
+      continue;
+    }
+    const missing = f.columns === undefined ? [] : columns.filter((c) => !f.columns!.includes(c));
+    if (missing.length > 0) problems.push(`${f.table}: no column ${missing.join(', ')}`);
+  }
+  if (problems.length > 0)
+    return failed(
+      name,
+      `filters that cannot apply: ${problems.join('; ')}`,
+      'fix tables[].filter of those tables',
+    );
+  return passed(name, `filtered: ${filtered.map((f) => f.table).join(', ')}`);
 }

@@ -2,7 +2,7 @@
 // (sink-loop.ts). The reader calls the handler synchronously in binlog order; each queued entry
 // carries what the job offset would be if a write ended there.
 
-import { BinlogFidelityError, type SyncError, TableGoneError } from '../errors.ts';
+import { BinlogFidelityError, ConfigError, type SyncError, TableGoneError } from '../errors.ts';
 import { createRecordEncoder } from '../format/dts-avro/codec.ts';
 import { ddlRecord, objectName, rowRecord, snapshotRecordShell } from '../format/dts-avro/record.ts';
 import type { Logger } from '../log.ts';
@@ -26,6 +26,7 @@ import type { Routing, TableRoute } from './routing.ts';
 import { runSinkLoop } from './sink-loop.ts';
 import { bytesAt, type EncodedChunk, type Placement, stringAt } from './snapshot-encoding.ts';
 import { openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
+import { filteredChange, type RowMatcher, rowMatcher } from './table-filter.ts';
 
 export interface PipelineOptions {
   routing: Routing;
@@ -159,6 +160,8 @@ interface TablePlan {
   key: (change: RowChange) => string | null;
   /** What the partition is hashed from: the key, or the tables[].partitionKey columns. */
   partitionBy: (change: RowChange) => string | null;
+  /** tables[].filter over this table's columns; null: every row. */
+  matches: RowMatcher | null;
 }
 
 export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
@@ -200,7 +203,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         route,
         key: route ? recordKeyFor(table, route.objectName) : () => null,
         partitionBy: route ? partitionKeyFor(table, route.objectName, route.partitionKey) : () => null,
+        matches: null,
       };
+      if (route?.filter) {
+        try {
+          plan.matches = rowMatcher(route.filter, table, route.objectName);
+        } catch (err) {
+          throw err instanceof ConfigError ? stopWith(err) : err;
+        }
+      }
       plans.set(table, plan);
     }
     return plan;
@@ -364,7 +375,10 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         if (settled) return;
         throw stopWith(new BinlogFidelityError('rowImage', route.objectName));
       }
-      const op = change.operation;
+      // Filtered before the DML choice: an UPDATE out of the filter is the consumer's DELETE.
+      const shown = plan.matches ? filteredChange(change, plan.matches) : change;
+      if (!shown) return;
+      const op = shown.operation;
       if (
         (op === 'INSERT' && !route.dml.insert) ||
         (op === 'UPDATE' && !route.dml.update) ||
@@ -372,7 +386,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       ) {
         return;
       }
-      const record = rowRecord(change, {
+      const record = rowRecord(shown, {
         id: context.takeId(),
         objectName: route.objectName,
         sourceVersion: opts.sourceVersion,
@@ -380,11 +394,11 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       push(
         route.topic,
         route.objectName,
-        plan.key(change),
+        plan.key(shown),
         encode(record),
         op,
-        change.position,
-        plan.partitionBy(change),
+        shown.position,
+        plan.partitionBy(shown),
       );
     },
     commit(position) {
@@ -495,6 +509,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         partitioning: opts.partitioning,
         partitions: count,
         ...(route.partitionKey ? { partitionKey: route.partitionKey } : {}),
+        ...(route.filter ? { filter: route.filter } : {}),
       };
     },
     structure(database, table, sql) {

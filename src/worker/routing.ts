@@ -14,6 +14,7 @@ export interface TableSelector {
   topic?: string;
   dml?: Partial<DmlFilter>;
   partitionKey?: readonly string[];
+  filter?: string;
 }
 
 export interface ObjectSelector {
@@ -31,6 +32,8 @@ export interface TableRoute {
   dml: DmlFilter;
   /** Columns that choose the partition instead of the record key (tables[].partitionKey). */
   partitionKey?: readonly string[];
+  /** tables[].filter, as written (validated when the manifest was read). */
+  filter?: string;
 }
 
 export interface Routing {
@@ -75,6 +78,7 @@ export function planRouting(objects: readonly ObjectSelector[], defaultTopic: st
         topic,
         dml: { ...ALL_DML, ...sel.dml },
         ...(sel.partitionKey ? { partitionKey: sel.partitionKey } : {}),
+        ...(sel.filter ? { filter: sel.filter } : {}),
       });
     }
     includeSchema[obj.database] = names;

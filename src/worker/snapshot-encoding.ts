@@ -12,6 +12,7 @@ import type { RowChange, TableSchema } from '../source/row-change.ts';
 import type { ChunkCursor } from '../source/snapshot/chunk-plan.ts';
 import { keyIdentity } from '../source/snapshot/chunk-reader.ts';
 import { partitionKeyFor } from './record-key.ts';
+import { rowMatcher } from './table-filter.ts';
 
 /** Byte strings end to end: string i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. */
 export interface Packed {
@@ -45,6 +46,8 @@ export interface Placement {
   partitions: number;
   /** tables[].partitionKey: the columns the partition is hashed from instead of the key. */
   partitionKey?: readonly string[];
+  /** tables[].filter: copied rows that do not meet it are not written. */
+  filter?: string;
 }
 
 /** How rows of one table become an EncodedChunk. */
@@ -60,8 +63,13 @@ export function encodeChunk(
   chunk: { rows: DtsValue[][]; cursors: ChunkCursor[]; last: ChunkCursor | null },
   high: FileOffset,
 ): EncodedChunk {
-  const { rows } = chunk;
-  const { objectName, partitioning, partitions: count } = how.placement;
+  const { objectName, partitioning, partitions: count, filter } = how.placement;
+  // The same decision as for binlog rows (table-filter.ts); the chunk's end cursor stays, so
+  // the copy resumes after the rows it left out too.
+  const matches = filter ? rowMatcher(filter, how.schema, objectName) : null;
+  const kept = matches ? chunk.rows.flatMap((row, i) => (matches(row) ? [i] : [])) : null;
+  const rows = kept ? kept.map((i) => chunk.rows[i]!) : chunk.rows;
+  const cursors = kept ? kept.map((i) => chunk.cursors[i]!) : chunk.cursors;
   const keyed = how.keyIndexes.length > 0;
   const keys: string[] = [];
   const identities: string[] = [];
@@ -96,7 +104,7 @@ export function encodeChunk(
     keys: keys.length === rows.length && rows.length > 0 ? pack(keys) : null,
     partitions,
     identities: keyed ? pack(identities) : null,
-    cursors: keyed ? pack(chunk.cursors.map((c) => JSON.stringify(c))) : null,
+    cursors: keyed ? pack(cursors.map((c) => JSON.stringify(c))) : null,
     last: chunk.last,
     high,
   };

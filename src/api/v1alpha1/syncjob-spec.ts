@@ -1,7 +1,19 @@
 import Type, { type Static } from 'typebox';
+import { FilterSyntaxError, parseFilter } from '../../filter/row-filter.ts';
 import { WithRules } from './cross-field-rule.ts';
 import { IntOrString, MapList, SetList, StringEnum } from './kube-schema.ts';
 import { QUANTITY, quantityBytes } from './quantity.ts';
+
+/** Why a filter does not parse (with the position), or null when it does. */
+function filterError(text: string): string | null {
+  try {
+    parseFilter(text);
+    return null;
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) return err.message;
+    throw err;
+  }
+}
 
 /**
  * The least memory limit a worker runs in under its heaviest designed load: a one-million-row
@@ -340,6 +352,18 @@ const Table = Type.Object(
     ),
     topic: Type.Optional(Topic('Topic for this table instead of target.topic. It must already exist.')),
     dml: Dml,
+    filter: Type.Optional(
+      Type.Refine(
+        Type.String({
+          description:
+            "A condition a row must meet to be synced, e.g. `region = 'eu' AND (amount >= 100 OR vip IN (1, 2))`: comparisons (= != <> < > <= >=) and IN of a column with numbers or 'strings', AND, OR and parentheses. Applied the same way to copied rows and to every binlog row; an UPDATE that moves a row out of the condition is written as a DELETE, one that moves it in as an INSERT (docs/streaming.md).",
+          minLength: 1,
+          maxLength: 4096,
+        }),
+        (text) => filterError(text) === null,
+        (text) => `invalid filter: ${filterError(text)}`,
+      ),
+    ),
     partitionKey: Type.Optional(
       SetList(Identifier('A column of the table.'), {
         description:

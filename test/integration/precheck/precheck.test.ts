@@ -69,6 +69,7 @@ describe('precheck', () => {
       'source.primaryKey',
       'source.logSlaveUpdates',
       'source.partitionKey',
+      'source.filter',
       'target.connectivity',
       'target.authentication',
       'target.delivery',

@@ -158,8 +158,8 @@ interface TablePlan {
   name: string;
   route: TableRoute | null;
   key: (change: RowChange) => string | null;
-  /** What the partition is hashed from: the key, or the tables[].partitionKey columns. */
-  partitionBy: (change: RowChange) => string | null;
+  /** What the partition is hashed from when not the key: the tables[].partitionKey columns. */
+  partitionBy: ((change: RowChange) => string | null) | null;
   /** tables[].filter over this table's columns; null: every row. */
   matches: RowMatcher | null;
 }
@@ -202,7 +202,9 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         name: `${table.database}.${table.table}`,
         route,
         key: route ? recordKeyFor(table, route.objectName) : () => null,
-        partitionBy: route ? partitionKeyFor(table, route.objectName, route.partitionKey) : () => null,
+        partitionBy: route?.partitionKey
+          ? partitionKeyFor(table, route.objectName, route.partitionKey)
+          : null,
         matches: null,
       };
       if (route?.filter) {
@@ -391,14 +393,15 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         objectName: route.objectName,
         sourceVersion: opts.sourceVersion,
       });
+      const key = plan.key(shown);
       push(
         route.topic,
         route.objectName,
-        plan.key(shown),
+        key,
         encode(record),
         op,
         shown.position,
-        plan.partitionBy(shown),
+        plan.partitionBy ? plan.partitionBy(shown) : key,
       );
     },
     commit(position) {

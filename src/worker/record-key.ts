@@ -12,16 +12,14 @@ export function recordKeyFor(table: TableSchema, objectName: string): (change: R
 }
 
 /**
- * What a table's records are partitioned by: the record key, or with tables[].partitionKey the
- * same text over those columns (`shop.orders:["acme"]`), so equal values share a partition.
+ * What a table's records are partitioned by with tables[].partitionKey: the record key's text over
+ * those columns (`shop.orders:["acme"]`), so equal values share a partition.
  */
-export function partitionKeyFor(
+export const partitionKeyFor = (
   table: TableSchema,
   objectName: string,
-  partitionKey: readonly string[] | undefined,
-): (change: RowChange) => string | null {
-  return partitionKey ? columnsKeyFor(table, objectName, partitionKey) : recordKeyFor(table, objectName);
-}
+  partitionKey: readonly string[],
+): ((change: RowChange) => string | null) => columnsKeyFor(table, objectName, partitionKey);
 
 function columnsKeyFor(
   table: TableSchema,

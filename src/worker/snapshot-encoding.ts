@@ -76,7 +76,7 @@ export function encodeChunk(
   const partitions = new Uint32Array(rows.length);
   const partitionBy = how.placement.partitionKey
     ? partitionKeyFor(how.schema, objectName, how.placement.partitionKey)
-    : how.recordKey;
+    : null;
   // Only the key functions read it: one change object for the whole chunk.
   const change: RowChange = {
     operation: 'INIT',
@@ -89,12 +89,7 @@ export function encodeChunk(
     change.after = rows[i]!;
     const key = how.recordKey(change);
     if (key !== null) keys.push(key);
-    partitions[i] = choosePartition(
-      partitioning,
-      count,
-      objectName,
-      partitionBy === how.recordKey ? key : partitionBy(change),
-    );
+    partitions[i] = choosePartition(partitioning, count, objectName, partitionBy ? partitionBy(change) : key);
     if (keyed) identities.push(keyIdentity(rows[i]!, how.keyIndexes));
   }
   const images = encodeSnapshotImages(rows);

@@ -293,13 +293,14 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   });
   zongji.on('error', (err: unknown) => fail(err));
 
-  // Watches the bytes the binlog socket read, not events: a huge transaction of an unselected
-  // table arrives as filtered events for a long time, and it is data all the same.
+  // Watches the bytes the binlog connection's socket (mysql2's `stream`) read, not events: a huge
+  // transaction of an unselected table arrives as filtered events for a long time, and it is data
+  // all the same.
   const stallMs = opts.stallMs ?? STALL_MS;
   let lastRead = -1;
   let lastProgress = Date.now();
   const watchdog = setInterval(() => {
-    const read = (zongji.connection as { _socket?: { bytesRead: number } } | null)?._socket?.bytesRead ?? 0;
+    const read = (zongji.connection as { stream?: { bytesRead?: number } } | null)?.stream?.bytesRead ?? 0;
     if (read !== lastRead || userPaused || lookupPaused) {
       lastRead = read;
       lastProgress = Date.now();

@@ -125,11 +125,13 @@ describe('a stuck job says so', () => {
     try {
       await insert(20);
       await untilCaughtUp(db, () => workerReport(port));
-      // Idle: heartbeats keep the lag near 0 though the last commit ages.
-      await new Promise((r) => setTimeout(r, 6_000));
+      // Idle past the stall bound: heartbeats keep the lag near 0 though the last commit ages, and
+      // keep the watchdog from taking a quiet source for a dead connection.
+      await new Promise((r) => setTimeout(r, 12_000));
       const idle = (await workerReport(port)).lagSeconds;
       expect(idle).not.toBeNull();
       expect(idle!).toBeLessThan(4);
+      expect(await metric(port, 'syncjob_stream_restarts_total')).toBe(0);
 
       proxy.stall(true);
       const stalledAt = Date.now();

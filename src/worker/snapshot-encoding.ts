@@ -11,8 +11,8 @@ import type { FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, TableSchema } from '../source/row-change.ts';
 import type { ChunkCursor } from '../source/snapshot/chunk-plan.ts';
 import { keyIdentity } from '../source/snapshot/chunk-reader.ts';
-import { partitionKeyFor } from './record-key.ts';
-import { rowMatcher } from './table-filter.ts';
+import { partitionKeyFor, recordKeyFor } from './record-key.ts';
+import { type RowMatcher, rowMatcher } from './table-filter.ts';
 
 /** Byte strings end to end: string i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. */
 export interface Packed {
@@ -50,12 +50,32 @@ export interface Placement {
   filter?: string;
 }
 
-/** How rows of one table become an EncodedChunk. */
+/** How rows of one table become an EncodedChunk: built once per table (chunkEncoding). */
 export interface ChunkEncoding {
   schema: TableSchema;
   keyIndexes: readonly number[];
   recordKey: (change: RowChange) => string | null;
+  /** What the partition is hashed from when not the key (tables[].partitionKey). */
+  partitionBy: ((change: RowChange) => string | null) | null;
+  /** tables[].filter: the same decision as for binlog rows (table-filter.ts); null: every row. */
+  matches: RowMatcher | null;
   placement: Placement;
+}
+
+export function chunkEncoding(
+  schema: TableSchema,
+  keyIndexes: readonly number[],
+  placement: Placement,
+): ChunkEncoding {
+  const { objectName, partitionKey, filter } = placement;
+  return {
+    schema,
+    keyIndexes,
+    recordKey: recordKeyFor(schema, objectName),
+    partitionBy: partitionKey ? partitionKeyFor(schema, objectName, partitionKey) : null,
+    matches: filter ? rowMatcher(filter, schema, objectName) : null,
+    placement,
+  };
 }
 
 export function encodeChunk(
@@ -63,10 +83,10 @@ export function encodeChunk(
   chunk: { rows: DtsValue[][]; cursors: ChunkCursor[]; last: ChunkCursor | null },
   high: FileOffset,
 ): EncodedChunk {
-  const { objectName, partitioning, partitions: count, filter } = how.placement;
-  // The same decision as for binlog rows (table-filter.ts); the chunk's end cursor stays, so
-  // the copy resumes after the rows it left out too.
-  const matches = filter ? rowMatcher(filter, how.schema, objectName) : null;
+  const { objectName, partitioning, partitions: count } = how.placement;
+  const { matches, partitionBy } = how;
+  // Rows the filter leaves out are dropped; the chunk's end cursor stays, so the copy resumes
+  // after them too.
   const kept = matches ? chunk.rows.flatMap((row, i) => (matches(row) ? [i] : [])) : null;
   const rows = kept ? kept.map((i) => chunk.rows[i]!) : chunk.rows;
   const cursors = kept ? kept.map((i) => chunk.cursors[i]!) : chunk.cursors;
@@ -74,9 +94,6 @@ export function encodeChunk(
   const keys: string[] = [];
   const identities: string[] = [];
   const partitions = new Uint32Array(rows.length);
-  const partitionBy = how.placement.partitionKey
-    ? partitionKeyFor(how.schema, objectName, how.placement.partitionKey)
-    : null;
   // Only the key functions read it: one change object for the whole chunk.
   const change: RowChange = {
     operation: 'INIT',

@@ -6,8 +6,7 @@ import mysql from 'mysql2/promise';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
 import { SNAPSHOT_SESSION_SQL } from '../source/mysql/snapshot-query.ts';
 import { type ChunkReader, createChunkReader } from '../source/snapshot/chunk-reader.ts';
-import { recordKeyFor } from './record-key.ts';
-import { type ChunkEncoding, encodeChunk, transferables } from './snapshot-encoding.ts';
+import { type ChunkEncoding, chunkEncoding, encodeChunk, transferables } from './snapshot-encoding.ts';
 import type { ThreadReply, ThreadRequest, ThreadStart } from './snapshot-reader.ts';
 
 const port = parentPort!;
@@ -36,12 +35,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
     const reader = await createChunkReader(c, req.schema);
     table = {
       reader,
-      encoding: {
-        schema: req.schema,
-        keyIndexes: reader.keyIndexes,
-        recordKey: recordKeyFor(req.schema, req.placement.objectName),
-        placement: req.placement,
-      },
+      encoding: chunkEncoding(req.schema, reader.keyIndexes, req.placement),
     };
     return { type: 'opened', keyIndexes: reader.keyIndexes, warning: reader.warning };
   }

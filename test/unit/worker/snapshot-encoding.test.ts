@@ -7,7 +7,13 @@ import { choosePartition } from '../../../src/sink/partitioner.ts';
 import type { TableSchema } from '../../../src/source/row-change.ts';
 import { keyIdentity } from '../../../src/source/snapshot/chunk-reader.ts';
 import { recordKeyFor } from '../../../src/worker/record-key.ts';
-import { bytesAt, encodeChunk, stringAt, transferables } from '../../../src/worker/snapshot-encoding.ts';
+import {
+  bytesAt,
+  chunkEncoding,
+  encodeChunk,
+  stringAt,
+  transferables,
+} from '../../../src/worker/snapshot-encoding.ts';
 import { column, position, usersTable } from '../format/dts-avro-fixtures.ts';
 
 const table = usersTable();
@@ -15,12 +21,7 @@ const placement = { objectName: 'shop.users', partitioning: 'primaryKey' as cons
 const rows = [1, 2, 3].map((id) => [integer(20, String(id)), character('utf8mb4', Buffer.from(`ü${id}@x`))]);
 const cursors = [1, 2, 3].map((id) => ({ key: ['id'], hex: [Buffer.from(String(id)).toString('hex')] }));
 const high = { file: 'b.000002', offset: 99 };
-const how = (t: TableSchema, keyIndexes: number[]) => ({
-  schema: t,
-  keyIndexes,
-  recordKey: recordKeyFor(t, placement.objectName),
-  placement,
-});
+const how = (t: TableSchema, keyIndexes: number[]) => chunkEncoding(t, keyIndexes, placement);
 
 describe('encodeChunk', () => {
   it('packs per row what the pipeline needs, equal to what it would compute from the cells', () => {

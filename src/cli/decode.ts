@@ -1,6 +1,8 @@
-// `syncjob decode`: prints the DTS-Avro records of a topic as JSON lines, one per Kafka message,
-// with every field's before/after value as the text a DTS consumer shows. Messages that are not
-// DTS-Avro (another producer's, a job's offsets) are skipped and counted, never fatal.
+// `syncjob decode`: prints the records of a topic as JSON lines, one per Kafka message, in either
+// format a job writes: DTS-Avro with every field's before/after value as the text a DTS consumer
+// shows, Canal JSON as it is. Messages that are neither (another producer's, a job's offsets) are
+// skipped and counted, never fatal.
+import { parseCanalRecord } from '../format/canal-json/record.ts';
 import { decodeRecord } from '../format/dts-avro/codec.ts';
 import { renderRecord } from '../format/dts-avro/render.ts';
 import { Kafka, logLevel } from '../kafka/kafkajs.ts';
@@ -76,7 +78,7 @@ export async function decodeCommand(
               partition,
               offset: message.offset,
               key: message.key?.toString() ?? null,
-              ...renderRecord(decodeRecord(message.value)),
+              ...decoded(message.value),
             };
           } catch {
             if (skipped++ === 0) firstSkipped = `partition ${partition} offset ${message.offset}`;
@@ -94,7 +96,15 @@ export async function decodeCommand(
     process.off('SIGTERM', onSignal);
   }
   if (skipped > 0) {
-    err.write(`skipped ${skipped} messages that are not DTS-Avro records (the first at ${firstSkipped})\n`);
+    err.write(
+      `skipped ${skipped} messages that are neither DTS-Avro nor Canal JSON records (the first at ${firstSkipped})\n`,
+    );
   }
   return 0;
+}
+
+/** The record as printed: its format, then its fields. Throws when it is in neither format. */
+function decoded(value: Buffer): object {
+  if (value[0] === 0x7b) return { format: 'canal-json', ...parseCanalRecord(value) };
+  return { format: 'dts-avro', ...renderRecord(decodeRecord(value)) };
 }

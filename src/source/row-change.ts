@@ -9,6 +9,8 @@ export interface ColumnSpec {
   typeNumber: number;
   /** Lower-case SQL type name without arguments: `int`, `varchar`, `datetime`, `geometry`, … */
   sqlType: string;
+  /** The full declared type as MySQL shows it (COLUMN_TYPE): `int(10) unsigned`, `enum('a','b')`, `json`. */
+  columnType: string;
   unsigned: boolean;
   /** Character set of text columns as MySQL names it (`utf8mb4`, `latin1`, `gbk`); `binary` for byte strings. */
   charset: string | null;

@@ -1,10 +1,10 @@
-// The worker's streaming pipeline: source handler → DTS-Avro encoder → bounded queue → sink loop
+// The worker's streaming pipeline: source handler → record format → bounded queue → sink loop
 // (sink-loop.ts). The reader calls the handler synchronously in binlog order; each queued entry
 // carries what the job offset would be if a write ended there.
 
 import { BinlogFidelityError, ConfigError, type SyncError, TableGoneError } from '../errors.ts';
-import { createRecordEncoder } from '../format/dts-avro/codec.ts';
-import { ddlRecord, objectName, rowRecord, snapshotRecordShell } from '../format/dts-avro/record.ts';
+import { objectName } from '../format/dts-avro/record.ts';
+import type { RecordFormat, TableEncoder } from '../format/record-format.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobOffset, type JobOffset, type SnapshotProgress } from '../offsets/job-offset.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
@@ -34,7 +34,8 @@ export interface PipelineOptions {
   sink: RecordSink;
   metrics: WorkerMetrics;
   logger: Logger;
-  sourceVersion: string;
+  /** What records are written as (target.format). */
+  format: RecordFormat;
   emitDdl: boolean;
   report: WorkerReport;
   /** Where the job offset is written: the offsets topic and this job's key in it. */
@@ -157,6 +158,8 @@ interface TablePlan {
   /** `db.table`, as windows and progress name it. */
   name: string;
   route: TableRoute | null;
+  /** Null when the table is not selected. */
+  encoder: TableEncoder | null;
   key: (change: RowChange) => string | null;
   /** What the partition is hashed from when not the key: the tables[].partitionKey columns. */
   partitionBy: ((change: RowChange) => string | null) | null;
@@ -201,6 +204,13 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       plan = {
         name: `${table.database}.${table.table}`,
         route,
+        encoder: route
+          ? opts.format.table(table, {
+              database: route.targetDatabase,
+              table: route.targetTable,
+              objectName: route.objectName,
+            })
+          : null,
         key: route ? recordKeyFor(table, route.objectName) : () => null,
         partitionBy: route?.partitionKey
           ? partitionKeyFor(table, route.objectName, route.partitionKey)
@@ -219,7 +229,6 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return plan;
   };
 
-  const { encode, encodeWithImages } = createRecordEncoder();
   const context = createOffsetTracker(opts.resume);
   let acked: JobOffset | null = opts.resume;
   let gtidPos = opts.gtidPos;
@@ -319,25 +328,19 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         continue;
       }
       windows.delete(window);
-      const schema = w.schema!;
       const chunk = w.chunk!;
-      const route = planFor(schema).route;
-      if (route) {
+      const { route, encoder } = planFor(w.schema!);
+      if (route && encoder) {
         const base = progress ?? { tables: {}, initialized: [] };
         // INIT records are stamped with when they were read; their position is the stream's.
         const at = { ...streamAt, timestamp: Math.floor(now() / 1000) };
         let copied: ProgressAt;
         for (const row of window.survivors()) {
-          const shell = snapshotRecordShell(schema, at, {
-            id: context.takeId(),
-            objectName: route.objectName,
-            sourceVersion: opts.sourceVersion,
-          });
           const message = {
             topic: route.topic,
             partition: chunk.partitions[row]!,
             key: chunk.keys ? bytesAt(chunk.keys, row) : null,
-            value: encodeWithImages(shell, bytesAt(chunk.images, row)),
+            value: encoder.snapshotRow(at, context.takeId(), bytesAt(chunk.images, row)),
           };
           copied = { base, table: window.table, chunk, row };
           enqueue(message, 'INIT', at, copied);
@@ -369,8 +372,8 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         }
       }
       if (!context.fresh(change.position)) return;
-      const route = plan.route;
-      if (!route) return;
+      const { route, encoder } = plan;
+      if (!route || !encoder) return;
       // Logged while the row image was not FULL: covered when a copy that reads the row as it is
       // now began after it (the documented fix), else the job stops before writing a wrong image.
       if (change.partial) {
@@ -388,17 +391,13 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       ) {
         return;
       }
-      const record = rowRecord(shown, {
-        id: context.takeId(),
-        objectName: route.objectName,
-        sourceVersion: opts.sourceVersion,
-      });
+      const value = encoder.row(shown, context.takeId());
       const key = plan.key(shown);
       push(
         route.topic,
         route.objectName,
         key,
-        encode(record),
+        value,
         op,
         shown.position,
         plan.partitionBy ? plan.partitionBy(shown) : key,
@@ -443,12 +442,12 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       if (!opts.emitDdl) return;
       const dest = ddlDestination(opts.routing, target);
       if (!dest) return;
-      const record = ddlRecord(
+      const value = opts.format.ddl(
         { database: dest.database, table: dest.table, sql, position },
-        { id: context.takeId(), sourceVersion: opts.sourceVersion },
+        context.takeId(),
       );
       // No key: under key partitioning DDL goes to partition 0, as the reference service does.
-      push(dest.topic, objectName(dest.database, dest.table), null, encode(record), 'DDL', position);
+      push(dest.topic, objectName(dest.database, dest.table), null, value, 'DDL', position);
     },
   };
 
@@ -508,6 +507,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       if (!route) return null;
       const count = partitions.get(route.topic) ?? 1;
       return {
+        format: opts.format.name,
         objectName: route.objectName,
         partitioning: opts.partitioning,
         partitions: count,
@@ -521,11 +521,11 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
       // Before the stream's first event (a GTID start) there is no position yet: file "" at 0
       // stands for "the start"; the job's first real offset replaces it.
       const at = { ...(streamAt ?? { file: '', offset: 0, gtid: '' }), timestamp: Math.floor(now() / 1000) };
-      const record = ddlRecord(
+      const value = opts.format.ddl(
         { database: route.targetDatabase, table: route.targetTable, sql, position: at },
-        { id: context.takeId(), sourceVersion: opts.sourceVersion },
+        context.takeId(),
       );
-      push(route.topic, route.objectName, null, encode(record), 'DDL', at);
+      push(route.topic, route.objectName, null, value, 'DDL', at);
     },
     room() {
       if (stopped) return Promise.reject(new PipelineStoppedError());

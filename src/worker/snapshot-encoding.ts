@@ -4,8 +4,9 @@
 // its position, which only the pipeline knows when it queues the row. Everything is packed in
 // typed arrays that are transferred, not copied, to the worker's thread: cloning ten thousand
 // strings and objects per chunk cost more than it saved. Pure.
-import { encodeSnapshotImages } from '../format/dts-avro/codec.ts';
 import type { DtsValue } from '../format/dts-avro/values.ts';
+import { snapshotRowsEncoder } from '../format/formats.ts';
+import type { FormatName, SnapshotRowsEncoder } from '../format/record-format.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
 import type { FileOffset } from '../source/binlog/position-order.ts';
 import type { RowChange, TableSchema } from '../source/row-change.ts';
@@ -23,7 +24,7 @@ export interface Packed {
 export interface EncodedChunk {
   /** Rows in key order. */
   count: number;
-  /** Each row's encoded image fields (encodeSnapshotImages). */
+  /** Each row's part of its record, in the job's format (RecordFormat's snapshotRow takes it). */
   images: Packed;
   /** Each row's Kafka record key, UTF-8; null for a table without a key. */
   keys: Packed | null;
@@ -39,8 +40,9 @@ export interface EncodedChunk {
   high: FileOffset;
 }
 
-/** Where a table's rows go: their object name in Kafka, and how they are partitioned. */
+/** Where a table's rows go: their format and object name in Kafka, and how they are partitioned. */
 export interface Placement {
+  format: FormatName;
   objectName: string;
   partitioning: PartitioningMode;
   partitions: number;
@@ -59,6 +61,8 @@ export interface ChunkEncoding {
   partitionBy: ((change: RowChange) => string | null) | null;
   /** tables[].filter: the same decision as for binlog rows (table-filter.ts); null: every row. */
   matches: RowMatcher | null;
+  /** What each row's part of its record is (snapshotRowsEncoder). */
+  rows: SnapshotRowsEncoder;
   placement: Placement;
 }
 
@@ -74,6 +78,7 @@ export function chunkEncoding(
     recordKey: recordKeyFor(schema, objectName),
     partitionBy: partitionKey ? partitionKeyFor(schema, objectName, partitionKey) : null,
     matches: filter ? rowMatcher(filter, schema, objectName) : null,
+    rows: snapshotRowsEncoder(placement.format, schema),
     placement,
   };
 }
@@ -109,7 +114,7 @@ export function encodeChunk(
     partitions[i] = choosePartition(partitioning, count, objectName, partitionBy ? partitionBy(change) : key);
     if (keyed) identities.push(keyIdentity(rows[i]!, how.keyIndexes));
   }
-  const images = encodeSnapshotImages(rows);
+  const images = how.rows(rows);
   return {
     count: rows.length,
     images: { bytes: images.bytes, ends: images.ends },

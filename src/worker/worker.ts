@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { transactional } from '../delivery.ts';
 import { ConfigError, isRetriable, SyncError } from '../errors.ts';
+import { createRecordFormat } from '../format/formats.ts';
 import { effectiveServerId, jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
@@ -259,7 +260,10 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       sink,
       metrics,
       logger: log.child({ component: 'pipeline' }),
-      sourceVersion: String(versionRow?.v ?? ''),
+      format: createRecordFormat(
+        { format: target.format, canalTypes: target.canalJson?.types },
+        { sourceVersion: String(versionRow?.v ?? ''), now: Date.now },
+      ),
       emitDdl: job.spec.ddl.emit,
       report: opts.report,
       offsets,

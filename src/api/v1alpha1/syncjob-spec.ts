@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { FilterSyntaxError, parseFilter } from '../../filter/row-filter.ts';
+import { FORMATS } from '../../format/record-format.ts';
 import { WithRules } from './cross-field-rule.ts';
 import { IntOrString, MapList, SetList, StringEnum } from './kube-schema.ts';
 import { QUANTITY, quantityBytes } from './quantity.ts';
@@ -296,10 +297,23 @@ const Target = WithRules(
             'exactlyOnce (the default where the brokers have transactions: every version but 0.10, with acks all): records and the job offset are committed in one Kafka transaction; consumers read with isolation.level=read_committed and skip the transaction markers. atLeastOnce: an idempotent producer without transactions, so the topic holds no transaction markers (for clients that hand them to the application, e.g. kafka-python 2.0.2); after a crash the last batch written (at most 50,000 records) may appear again. Kafka 0.10 is always atLeastOnce.',
         }),
       ),
-      format: StringEnum(['dts-avro'], {
-        description: 'Record format: DTS Avro, readable by the existing DTS consumers and SDKs.',
+      format: StringEnum([...FORMATS], {
+        description:
+          "Record format. dts-avro: DTS Avro, readable by the existing DTS consumers and SDKs (docs/dts-avro.md). canal-json: Canal JSON, one JSON object per row change with every value as text (docs/canal-json.md), for Canal consumers and Flink's canal-json format.",
         default: 'dts-avro',
       }),
+      canalJson: Type.Optional(
+        Type.Object(
+          {
+            types: StringEnum(['dts', 'canal'], {
+              description:
+                "The type values written. dts: as the managed service, INIT for rows copied by initialization and DDL for schema statements. canal: as open-source Canal, copied rows are INSERT and statements CREATE, ALTER, ERASE, TRUNCATE, RENAME, CINDEX, DINDEX or QUERY; for readers that know only those (Flink's canal-json reads INSERT, UPDATE and DELETE and skips CREATE: turn ddl.emit off for it or set canal-json.ignore-parse-errors).",
+              default: 'dts',
+            }),
+          },
+          { description: 'Options of format canal-json.', additionalProperties: false },
+        ),
+      ),
     },
     { description: 'The Kafka cluster and topic the records are written to.', additionalProperties: false },
   ),
@@ -309,6 +323,12 @@ const Target = WithRules(
       message: 'delivery exactlyOnce needs Kafka 0.11 or later (version is not 0.10) and acks all',
       fieldPath: '.delivery',
       check: (t) => t.delivery !== 'exactlyOnce' || (t.version !== '0.10' && t.acks === 'all'),
+    },
+    {
+      rule: "!has(self.canalJson) || self.format == 'canal-json'",
+      message: 'canalJson applies only to format canal-json',
+      fieldPath: '.canalJson',
+      check: (t) => t.canalJson === undefined || t.format === 'canal-json',
     },
     {
       rule: "self.compression != 'zstd' || !(self.version in ['0.10', '1.0'])",

@@ -2,6 +2,7 @@
 // the table (fields, key tags) is computed once per TableSchema object, and images are passed
 // through as they are (they are already in avsc's form).
 import type { RowChange, SourcePosition, TableSchema } from '../../source/row-change.ts';
+import type { DdlChange } from '../record-format.ts';
 import { formatPosition } from './position.ts';
 import type { DtsField, DtsRecord } from './schema.ts';
 
@@ -26,14 +27,6 @@ export interface RecordContext {
 export interface RowRecordContext extends RecordContext {
   /** `objectName(db, table)`, computed once per table by the caller. */
   objectName: string;
-}
-
-/** A DDL statement as the source saw it. `table` is null for database-level statements. */
-export interface DdlChange {
-  database: string;
-  table: string | null;
-  sql: string;
-  position: SourcePosition;
 }
 
 interface TableShape {

@@ -48,9 +48,10 @@ const pad = (n: number, width: number): string => String(Math.abs(n)).padStart(w
 /**
  * The set parts only: `2024` (YEAR), `2024-01-02` (DATE), `-838:59:59` (TIME), `2024-01-02
  * 03:04:05.123456` (DATETIME). A TIME is negative when any of its parts is, so `-00:00:01` is
- * expressible.
+ * expressible. `fractionDigits` (1–6) shortens the microseconds as MySQL shows a column of that
+ * precision; 0 leaves them out.
  */
-export function dateTimeText(p: DateTimeParts): string {
+export function dateTimeText(p: DateTimeParts, fractionDigits = 6): string {
   const date: string[] = [];
   if (p.year !== null) date.push(pad(p.year, 4));
   if (p.month !== null) date.push(pad(p.month, 2));
@@ -60,16 +61,20 @@ export function dateTimeText(p: DateTimeParts): string {
   if (p.minute !== null) clock.push(pad(p.minute, 2));
   if (p.second !== null) clock.push(pad(p.second, 2));
   let time = clock.join(':');
-  if (p.millis !== null) time += `.${pad(p.millis, 6)}`;
+  if (p.millis !== null && fractionDigits > 0) time += `.${pad(p.millis, 6).slice(0, fractionDigits)}`;
   if ((p.hour ?? 0) < 0 || (p.minute ?? 0) < 0 || (p.second ?? 0) < 0 || (p.millis ?? 0) < 0)
     time = `-${time}`;
   return date.length > 0 && time !== '' ? `${date.join('-')} ${time}` : date.join('-') + time;
 }
 
-/** UTC `YYYY-MM-DD HH:MM:SS`, with `.ffffff` when the microseconds are not 0. */
-export function timestampText(seconds: number, micros: number): string {
+/**
+ * UTC `YYYY-MM-DD HH:MM:SS`, with `.ffffff` when the microseconds are not 0 (or, given
+ * `fractionDigits`, always that many digits, as MySQL shows a column of that precision).
+ */
+export function timestampText(seconds: number, micros: number, fractionDigits?: number): string {
   const text = new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
-  return micros === 0 ? text : `${text}.${pad(micros, 6)}`;
+  const digits = fractionDigits ?? (micros === 0 ? 0 : 6);
+  return digits === 0 ? text : `${text}.${pad(micros, 6).slice(0, digits)}`;
 }
 
 /** One image cell as text; SQL NULL (and EmptyObject) as null. */

@@ -54,6 +54,8 @@ export function columnSpecFromInformationSchema(row: InformationSchemaColumn, is
     name,
     typeNumber,
     sqlType,
+    // MariaDB shows JSON as longtext.
+    columnType: isJson ? 'json' : row.COLUMN_TYPE,
     unsigned,
     charset: BINARY_STRING_TYPES.has(sqlType) ? 'binary' : row.CHARACTER_SET_NAME,
     precision: precisionOf(typeNumber, unsigned, row),
@@ -108,6 +110,7 @@ export function columnSpecsFromTableMap(event: TableMapEvent): ColumnSpec[] {
       name: schema.COLUMN_NAME,
       typeNumber,
       sqlType: declared?.[1] ?? '',
+      columnType: schema.COLUMN_TYPE,
       unsigned,
       charset: schema.CHARACTER_SET_NAME ?? (isString ? 'binary' : null),
       ...tableMapPrecisionAndScale(typeNumber, unsigned, metadata, declared?.[2], declared?.[3]),

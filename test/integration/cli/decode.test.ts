@@ -188,7 +188,7 @@ describe('syncjob decode', () => {
         .map((l) => JSON.parse(l) as Line);
       expect(lines.map((l) => l.offset)).toEqual(['1', '2', '4']);
       expect(cli.output()).toContain(
-        'skipped 2 messages that are not DTS-Avro records (the first at partition 0 offset 0)',
+        'skipped 2 messages that are neither DTS-Avro nor Canal JSON records (the first at partition 0 offset 0)',
       );
     } finally {
       await deleteTopics(env, [mixed]);

@@ -147,6 +147,7 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
       name: 'id',
       typeNumber: 3,
       sqlType: 'int',
+      columnType: 'int(11)',
       unsigned: false,
       charset: null,
       precision: 10,
@@ -154,7 +155,11 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
       nullable: false,
     });
     const strings = schemaOf('strings').columns;
-    expect(strings.find((column) => column.name === 'j')).toMatchObject({ typeNumber: 245, sqlType: 'json' });
+    expect(strings.find((column) => column.name === 'j')).toMatchObject({
+      typeNumber: 245,
+      sqlType: 'json',
+      columnType: 'json',
+    });
     expect(strings.find((column) => column.name === 'lt')).toMatchObject({
       typeNumber: 251,
       sqlType: 'longtext',
@@ -164,6 +169,7 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
       name: 'g1c',
       typeNumber: 254,
       sqlType: 'char',
+      columnType: 'char(5)',
       unsigned: false,
       charset: 'gbk',
       precision: 5,

@@ -133,6 +133,15 @@ export const ruleCases: RuleCases[] = [
     ],
   },
   {
+    message: 'canalJson applies only to format canal-json',
+    path: 'spec.target.canalJson',
+    accepts: [
+      { target: { format: 'canal-json', canalJson: { types: 'canal' } } },
+      { target: { format: 'canal-json' } },
+    ],
+    rejects: [{ target: { format: 'dts-avro', canalJson: { types: 'canal' } } }],
+  },
+  {
     message: 'zstd needs Kafka 2.1 or later',
     path: 'spec.target.compression',
     accepts: [

@@ -5,6 +5,7 @@ export const column = (name: string, typeNumber: number, extra: Partial<ColumnSp
   name,
   typeNumber,
   sqlType: 'int',
+  columnType: 'int(11)',
   unsigned: false,
   charset: null,
   precision: 0,

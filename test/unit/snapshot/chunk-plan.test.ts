@@ -15,6 +15,7 @@ function col(name: string, typeNumber: number, extra: Partial<ColumnSpec> = {}):
     name,
     typeNumber,
     sqlType: '',
+    columnType: '',
     unsigned: false,
     charset: null,
     precision: 0,

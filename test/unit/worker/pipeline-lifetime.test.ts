@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dtsAvroFormat } from '../../../src/format/dts-avro/format.ts';
 import { integer } from '../../../src/format/dts-avro/values.ts';
 import { createRootLogger } from '../../../src/log.ts';
 import type { RecordSink } from '../../../src/sink/record-sink.ts';
@@ -16,6 +17,7 @@ const table: TableSchema = {
       name: 'id',
       typeNumber: 3,
       sqlType: 'int',
+      columnType: 'int(11)',
       unsigned: false,
       charset: null,
       precision: 11,
@@ -57,7 +59,7 @@ describe('the pipeline of one attempt', () => {
       sink,
       metrics: createWorkerMetrics({ job: 'lifetime' }, { lagSeconds: () => null, problems: () => [] }),
       logger: createRootLogger({ level: 'silent' }),
-      sourceVersion: 'test',
+      format: dtsAvroFormat('test'),
       emitDdl: false,
       report,
       lag: report.lag,

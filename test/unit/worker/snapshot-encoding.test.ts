@@ -17,7 +17,12 @@ import {
 import { column, position, usersTable } from '../format/dts-avro-fixtures.ts';
 
 const table = usersTable();
-const placement = { objectName: 'shop.users', partitioning: 'primaryKey' as const, partitions: 7 };
+const placement = {
+  format: 'dts-avro' as const,
+  objectName: 'shop.users',
+  partitioning: 'primaryKey' as const,
+  partitions: 7,
+};
 const rows = [1, 2, 3].map((id) => [integer(20, String(id)), character('utf8mb4', Buffer.from(`ü${id}@x`))]);
 const cursors = [1, 2, 3].map((id) => ({ key: ['id'], hex: [Buffer.from(String(id)).toString('hex')] }));
 const high = { file: 'b.000002', offset: 99 };

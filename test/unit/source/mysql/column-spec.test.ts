@@ -40,6 +40,7 @@ describe('columnSpecFromInformationSchema', () => {
       name: 'c',
       typeNumber: 8,
       sqlType: 'bigint',
+      columnType: 'bigint(20) unsigned',
       unsigned: true,
       charset: null,
       precision: 20,
@@ -83,6 +84,7 @@ describe('columnSpecFromInformationSchema', () => {
     expect(columnSpecFromInformationSchema(longtext, true)).toMatchObject({
       typeNumber: 245,
       sqlType: 'json',
+      columnType: 'json',
     });
     expect(columnSpecFromInformationSchema(longtext, false)).toMatchObject({
       typeNumber: 251,

@@ -9,6 +9,7 @@ const spec = (name: string, typeNumber: number): ColumnSpec => ({
   name,
   typeNumber,
   sqlType: '',
+  columnType: '',
   unsigned: false,
   charset: null,
   precision: 0,

@@ -14,6 +14,7 @@ const spec = (overrides: Partial<ColumnSpec>): ColumnSpec => ({
   name: 'c',
   typeNumber: 3,
   sqlType: 'int',
+  columnType: 'int(11)',
   unsigned: false,
   charset: null,
   precision: 10,

@@ -21,7 +21,9 @@ KAFKA_LISTENERS="PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$K
 # The broker's POM brings its runtime; kafka-tools adds the CLI classes (the readiness probe and
 # debugging); the logging binding is in neither, so it is added here.
 kafka_install() {
-  apt_ensure openjdk-17-jre-headless maven
+  # The JDK, not only the runtime: the consumer harnesses of the tests (test/consumers/*.java)
+  # run as Java source files.
+  apt_ensure openjdk-17-jdk-headless maven
   [ -f "$KAFKA_LIBS/.complete" ] && return 0
   local build="$CACHE/kafka/$KAFKA_VERSION/build" binding
   mkdir -p "$build" "$KAFKA_LIBS"

@@ -3,6 +3,14 @@ import type { DtsRecord } from '../../src/format/dts-avro/schema.ts';
 import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import { scanTopic } from '../../src/kafka/topic-scan.ts';
 
+/** A message as Kafka holds it, whatever its format. */
+export interface RawMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+}
+
 export interface TopicMessage {
   partition: number;
   offset: string;
@@ -11,14 +19,14 @@ export interface TopicMessage {
 }
 
 /**
- * Hands every message of a topic (read_committed, from the beginning) to `each`, decoded, without
+ * Hands every message of a topic (read_committed, from the beginning) to `each`, as it is, without
  * keeping them: up to the topic's end as it is when called, or, with `count`, until that many
  * arrived (failing after `timeoutMs`). Returns how many were read.
  */
-export async function foldTopic(
+export async function foldRaw(
   brokers: string[],
   topic: string,
-  each: (m: TopicMessage) => void,
+  each: (m: RawMessage) => void,
   until: { count?: number; timeoutMs?: number } = {},
 ): Promise<number> {
   const timeoutMs = until.timeoutMs ?? 120_000;
@@ -33,12 +41,7 @@ export async function foldTopic(
       untilEnd: until.count === undefined,
       signal: deadline.signal,
       onMessage(partition, m) {
-        each({
-          partition,
-          offset: m.offset,
-          key: m.key?.toString() ?? null,
-          record: decodeRecord(m.value!),
-        });
+        each({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value! });
         read++;
         return until.count === undefined || read < until.count;
       },
@@ -52,6 +55,15 @@ export async function foldTopic(
     clearTimeout(timer);
   }
 }
+
+/** foldRaw with each message decoded as DTS-Avro. */
+export const foldTopic = (
+  brokers: string[],
+  topic: string,
+  each: (m: TopicMessage) => void,
+  until: { count?: number; timeoutMs?: number } = {},
+): Promise<number> =>
+  foldRaw(brokers, topic, ({ value, ...m }) => each({ ...m, record: decodeRecord(value) }), until);
 
 /** The first `count` messages of a topic, waiting up to `timeoutMs` for them to arrive. */
 export async function readTopic(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canalDdlType } from '../../../src/format/canal-json/ddl-type.ts';
 import { canalJsonFormat, canalJsonSnapshotRows } from '../../../src/format/canal-json/format.ts';
@@ -198,5 +199,100 @@ describe('parseCanalRecord', () => {
   it('refuses what is not a Canal JSON record', () => {
     expect(() => parseCanalRecord(Buffer.from('{"version":1,"binlog":{}}'))).toThrow(/not a Canal JSON/);
     expect(() => parseCanalRecord(Buffer.from([2, 4]))).toThrow(/not a Canal JSON/);
+  });
+});
+
+describe('docs/canal-json.md', () => {
+  it('shows, for each type, exactly the record the format writes for the documented row', () => {
+    const doc = readFileSync(new URL('../../../docs/canal-json.md', import.meta.url), 'utf8');
+    const shown = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!));
+    const orders: TableSchema = {
+      database: 'shop',
+      table: 'orders',
+      columns: [
+        column('id', 8, { sqlType: 'bigint', columnType: 'bigint(20)' }),
+        column('customer', 253, { sqlType: 'varchar', columnType: 'varchar(64)', charset: 'utf8mb4' }),
+        column('amount', 246, { sqlType: 'decimal', columnType: 'decimal(10,2)' }),
+        column('created', 12, { sqlType: 'datetime', columnType: 'datetime(3)', scale: 3 }),
+      ],
+      primaryKey: ['id'],
+      uniqueKeys: {},
+    };
+    const at = (gtid: string, offset: number) => ({
+      file: 'mysql-bin.000003',
+      offset,
+      gtid,
+      timestamp: 1_733_137_200,
+    });
+    const created = dateTime({
+      year: 2024,
+      month: 12,
+      day: 2,
+      hour: 11,
+      minute: 0,
+      second: 0,
+      millis: 125_000,
+    });
+    const order = (amount: string) => [
+      integer(19, '42'),
+      character('utf8mb4', Buffer.from('Zoë')),
+      decimal(amount, 10, 2),
+      created,
+    ];
+    const format = canalJsonFormat({ types: 'dts', now: () => 1_733_137_200_318 });
+    const table = format.table(orders, { database: 'shop', table: 'orders', objectName: 'shop.orders' });
+    const written = [
+      table.row(
+        {
+          operation: 'INIT',
+          table: orders,
+          before: null,
+          after: order('19.90'),
+          position: at('0-1-41', 4321),
+        },
+        1,
+      ),
+      table.row(
+        {
+          operation: 'INSERT',
+          table: orders,
+          before: null,
+          after: order('19.90'),
+          position: at('0-1-42', 4711),
+        },
+        2,
+      ),
+      table.row(
+        {
+          operation: 'UPDATE',
+          table: orders,
+          before: order('19.90'),
+          after: order('24.50'),
+          position: at('0-1-43', 5012),
+        },
+        3,
+      ),
+      table.row(
+        {
+          operation: 'DELETE',
+          table: orders,
+          before: order('24.50'),
+          after: null,
+          position: at('0-1-44', 5310),
+        },
+        4,
+      ),
+      format.ddl(
+        {
+          database: 'shop',
+          table: 'orders',
+          sql: 'ALTER TABLE orders ADD COLUMN note TEXT',
+          position: at('0-1-45', 5544),
+        },
+        5,
+      ),
+    ].map((b) => JSON.parse(b.toString()));
+    expect(shown).toEqual(written);
+    expect(shown.map((r) => r.type)).toEqual(['INIT', 'INSERT', 'UPDATE', 'DELETE', 'DDL']);
   });
 });

@@ -51,9 +51,24 @@ kube_install_clients() {
   rm -rf "$tmp"
 }
 
+# What the tests of the deploy side need beside the API server: Lua 5.1 (the Argo CD health check;
+# Argo CD runs gopher-lua, a Lua 5.1) and Prometheus with promtool (the alert rules, and a real
+# Prometheus scraping the operator and a worker). Prometheus is Debian's package unpacked, not
+# installed: installing it would start a system daemon.
+kube_install_tools() {
+  apt_ensure lua5.1
+  [ -x "$KUBE_BIN/prometheus" ] && [ -x "$KUBE_BIN/promtool" ] && return 0
+  step "fetching Prometheus and promtool (Debian's prometheus package, unpacked)"
+  apt_unpack prometheus "$CACHE/prometheus-deb"
+  mkdir -p "$KUBE_BIN"
+  install -m 0755 "$CACHE/prometheus-deb/usr/bin/prometheus" "$KUBE_BIN/prometheus"
+  install -m 0755 "$CACHE/prometheus-deb/usr/bin/promtool" "$KUBE_BIN/promtool"
+}
+
 kube_install() {
   apt_ensure etcd-server openssl curl
   kube_install_clients
+  kube_install_tools
   kube_build_apiserver
 }
 

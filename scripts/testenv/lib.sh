@@ -44,13 +44,32 @@ apt_ensure() {
   command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} by hand"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   step "installing Debian packages: ${missing[*]}"
+  apt_update
+  with_progress "apt-get install" "$CACHE/apt.log" $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+}
+
+# The package lists, refreshed once a day.
+apt_update() {
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   local stamp="$CACHE/.apt-updated"
   if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
     with_progress "apt-get update" "$CACHE/apt.log" $sudo apt-get update -qq || die "apt-get update failed"
     touch "$stamp"
   fi
-  with_progress "apt-get install" "$CACHE/apt.log" $sudo env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+}
+
+# apt_unpack <package> <dir>: a Debian package's files under <dir>, without installing it (for
+# packages whose install would start a system service).
+apt_unpack() {
+  local pkg=$1 dir=$2 tmp
+  command -v apt-get >/dev/null || die "apt-get not found: cannot fetch $pkg"
+  apt_update
+  tmp=$(mktemp -d)
+  (cd "$tmp" && with_progress "apt-get download $pkg" "$CACHE/apt.log" apt-get download "$pkg") || die "apt-get download $pkg failed"
+  mkdir -p "$dir"
+  dpkg-deb -x "$tmp"/"$pkg"_*.deb "$dir" || die "could not unpack $pkg"
+  rm -rf "$tmp"
 }
 
 # with_progress <what> <log> <command...>: runs a long step with its output in <log>, saying every

@@ -9,6 +9,8 @@ const USAGE = `usage: syncjob operator [--image IMAGE] [--namespace NS] [options
   --image IMAGE                    worker image when a SyncJob sets none (default: $SYNCJOB_WORKER_IMAGE)
   --namespace NS                   reconcile SyncJobs of NS only (default: all namespaces)
   --metrics-port N                 serve /metrics, /healthz and /readyz on N (default 8080)
+  --metrics-address ADDR           the address they listen on (default 0.0.0.0; 127.0.0.1: this host only)
+  --concurrent-reconciles N        SyncJobs reconciled at the same time (default 4)
   --leader-election-namespace NS   namespace of the leader Lease (default: $POD_NAMESPACE or default)
   --lease-name NAME                name of the leader Lease (default syncjob-operator)
   --identity ID                    this replica's name in the Lease (default: $POD_NAME or host-pid)
@@ -23,6 +25,8 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       image: { type: 'string' },
       namespace: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'metrics-address': { type: 'string' },
+      'concurrent-reconciles': { type: 'string' },
       'leader-election-namespace': { type: 'string' },
       'lease-name': { type: 'string' },
       identity: { type: 'string' },
@@ -50,6 +54,8 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     leaseNamespace: flags['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
     leaseName: flags['lease-name'] ?? 'syncjob-operator',
     metricsPort: positiveInt(flags['metrics-port'], '--metrics-port') ?? 8080,
+    metricsHost: flags['metrics-address'] ?? '0.0.0.0',
+    concurrency: positiveInt(flags['concurrent-reconciles'], '--concurrent-reconciles') ?? 4,
     precheckRetryMs: (positiveInt(flags['precheck-retry-seconds'], '--precheck-retry-seconds') ?? 300) * 1000,
     relistMs: (positiveInt(flags['relist-seconds'], '--relist-seconds') ?? 300) * 1000,
     // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease duration.

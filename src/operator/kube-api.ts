@@ -121,7 +121,11 @@ export function kubeOperatorApi(kc: KubeConfig, component = 'syncjob-operator'):
 
     getPod: (namespace, name) => orNull(core.readNamespacedPod({ namespace, name })),
     async createPod(pod) {
-      await core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
+      const namespace = pod.metadata?.namespace ?? 'default';
+      // 409: the pod exists, and the cache the decision was made from had not seen it yet.
+      await core
+        .createNamespacedPod({ namespace, body: pod })
+        .catch((err: unknown) => conflict(err, `Pod ${namespace}/${pod.metadata?.name ?? ''}`));
     },
     deletePod: (namespace, name) => ignoreNotFound(core.deleteNamespacedPod({ namespace, name })),
 

@@ -3,13 +3,14 @@
 // (as controller-runtime does): a replica that cannot renew may already have a successor.
 import { createServer, type Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { SyncError } from '../errors.ts';
 import { jobKey } from '../job-identity.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import { deleteJobOffset } from '../offsets/kafka-offset-store.ts';
 import { runPrecheck } from '../precheck/run-precheck.ts';
 import { kafkaConnection } from '../worker/connections.ts';
-import { kubeOperatorApi } from './kube-api.ts';
+import { kubeOperatorApi, type OperatorApi } from './kube-api.ts';
 import { kubeLeaseClient, startLeaderElection } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { createReconciler } from './reconciler.ts';
@@ -26,9 +27,11 @@ export interface OperatorOptions {
   leaseNamespace: string;
   leaseName: string;
   metricsPort: number;
+  /** The address /metrics, /healthz and /readyz listen on (default 0.0.0.0). */
   metricsHost?: string;
   precheckRetryMs: number;
   relistMs?: number;
+  /** Reconciles run at the same time (default 4). They never wait on a source: prechecks run apart. */
   concurrency?: number;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -55,7 +58,14 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const log = opts.logger;
   const queue = createWorkQueue({ clock: realClock, baseDelayMs: 500, maxDelayMs: 5 * 60_000 });
   const metrics = createOperatorMetrics(() => queue.len());
-  const api = kubeOperatorApi(opts.kc);
+  const direct = kubeOperatorApi(opts.kc);
+  // Reads come from the leader's watch caches; writes go to the API server.
+  const api: OperatorApi = {
+    ...direct,
+    getJob: async (ns, name) => (watches ? watches.job(ns, name) : direct.getJob(ns, name)),
+    getPod: async (ns, name) => (watches ? watches.pod(ns, name) : direct.getPod(ns, name)),
+    getSecret: async (ns, name) => (watches ? watches.secret(ns, name) : direct.getSecret(ns, name)),
+  };
   const reconcile = createReconciler({
     api,
     image: opts.image,
@@ -76,6 +86,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       await deleteJobOffset(kafka, job.spec.offsets.topic, Buffer.from(jobKey(job)));
     },
     logger: log,
+    requeue: (key) => queue.add(key),
     syncJobs: () => watches?.jobs() ?? [],
   });
   const timed = async (key: string) => {
@@ -118,6 +129,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         relistMs: opts.relistMs ?? 5 * 60_000,
       });
       workers = runWorkers(queue, opts.concurrency ?? 4, timed, (key, err, retriable) => {
+        // A write against a cache that had not seen the operator's own last write yet: the watch
+        // event of that write queues the job again, with the object as it is now.
+        if (err instanceof SyncError && err.reason === 'Conflict') {
+          metrics.reconciles.inc({ result: 'conflict' });
+          log.debug({ syncJob: key, err: err.message }, 'Reconcile met a newer object; queued again');
+          return;
+        }
         metrics.reconciles.inc({ result: retriable ? 'error' : 'terminal' });
         log.warn({ syncJob: key, err, retriable }, 'Reconcile failed');
       });

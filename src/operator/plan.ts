@@ -51,8 +51,12 @@ export interface ObservedJob extends WorkerJob {
     annotations?: Record<string, string>;
   };
   spec: SyncJobSpec;
-  /** Read only to keep lastTransitionTime of unchanged conditions; never to decide. */
-  status?: { conditions?: Condition[] };
+  /**
+   * Read to keep lastTransitionTime of unchanged conditions, and for the one count the operator
+   * carries between reconciles: the attempt a replacement worker is created with, written when the
+   * failed one was deleted (it is created once that one is gone, a reconcile later).
+   */
+  status?: { conditions?: Condition[]; worker?: { attempts?: number } };
 }
 
 export interface Observed {
@@ -244,14 +248,15 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   const name = workerName(job.metadata.name);
 
   if (pod === null) {
+    const replacing = job.status?.worker?.attempts ?? 0;
     set(ConditionType.Ready, 'False', Reason.WorkerStarting, `Creating Pod ${name}`);
     if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True')
       set(ConditionType.Initialized, 'False', Reason.WorkerStarting, 'Waiting for the worker');
     set(ConditionType.Streaming, 'False', Reason.WorkerStarting, 'Waiting for the worker');
     notStalled();
     return finish(
-      { pod: build(0), deletePod: false, requeueAfterMs: STATUS_POLL_MS },
-      { worker: { pod: name, attempts: 0 } },
+      { pod: build(replacing), deletePod: false, requeueAfterMs: STATUS_POLL_MS },
+      { worker: { pod: name, attempts: replacing } },
     );
   }
 

@@ -1,6 +1,8 @@
 // The reconcile shell around plan(): read the job, its worker pod, the precheck result and the
 // worker's report; let plan decide; carry out the decision. Level-triggered: every run starts from
-// what the API server says now, so a missed or repeated event changes nothing.
+// what the API (or the operator's cache of it) says now, so a missed or repeated event changes
+// nothing. It never waits: a deleted pod is looked at again later (requeue-after), and a precheck
+// runs beside the reconciles and queues its job when it is done.
 import type { V1Pod } from '@kubernetes/client-node';
 import { effectiveServerId } from '../job-identity.ts';
 import type { Logger } from '../log.ts';
@@ -18,6 +20,7 @@ import {
   type StoredPrecheck,
   storedPrecheck,
 } from './precheck-gate.ts';
+import { sameStatus } from './status-equality.ts';
 import type { ReconcileResult } from './work-queue.ts';
 import { referencedSecrets, workerConfigMap, workerName } from './worker-pod.ts';
 import type { ReportFetcher } from './worker-report-client.ts';
@@ -36,8 +39,8 @@ export interface ReconcilerOptions {
   deleteOffsets(job: SyncJobObject, resolveSecret: SecretResolver): Promise<void>;
   logger: Logger;
   now?: () => Date;
-  /** How long a reconcile waits for a deleted worker to be gone before looking again later. */
-  podGoneTimeoutMs?: number;
+  /** Queues a job to be reconciled (a precheck of it finished). */
+  requeue(key: string): void;
   /** Every SyncJob the operator sees (its cache): a job's server id must be its own on a source. */
   syncJobs?: () => readonly SyncJobObject[];
 }
@@ -50,31 +53,21 @@ const sibling = (job: SyncJobObject): SiblingJob => ({
   serverId: effectiveServerId(job),
 });
 
-const POD_GONE_POLL_MS = 250;
 const itemText = (i: PrecheckItem) => `${i.name}\u0000${i.result}\u0000${i.message}`;
 const TERMINATING_RECHECK_MS = 1_000;
 
 export function createReconciler(opts: ReconcilerOptions): (key: string) => Promise<ReconcileResult> {
   const { api } = opts;
   const now = opts.now ?? (() => new Date());
-  const podGoneTimeoutMs = opts.podGoneTimeoutMs ?? 20_000;
   // The last result per job uid; status.precheck is the copy that survives a leader change.
   const prechecks = new Map<string, StoredPrecheck>();
-
-  async function waitPodGone(namespace: string, name: string): Promise<boolean> {
-    const deadline = Date.now() + podGoneTimeoutMs;
-    while (Date.now() < deadline) {
-      if ((await api.getPod(namespace, name)) === null) return true;
-      await new Promise((r) => setTimeout(r, POD_GONE_POLL_MS));
-    }
-    return false;
-  }
+  // Prechecks running now: job uid → the fingerprint they check.
+  const running = new Map<string, string>();
 
   async function writeStatus(job: SyncJobObject, status: SyncJobStatus): Promise<SyncJobObject> {
-    const next = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
-    if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return job;
+    if (sameStatus(status, job.status)) return job;
     // The write moved the resourceVersion; later writes of this run need the new one.
-    return api.replaceStatus(job, next);
+    return api.replaceStatus(job, JSON.parse(JSON.stringify(status)) as Record<string, unknown>);
   }
 
   async function finalize(job: SyncJobObject, log: Logger): Promise<ReconcileResult> {
@@ -82,10 +75,11 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     if (!finalizers.includes(FINALIZER)) return undefined;
     const { namespace, name } = job.metadata;
     const podName = workerName(name);
-    if ((await api.getPod(namespace, podName)) !== null) {
-      await api.deletePod(namespace, podName);
-      if (!(await waitPodGone(namespace, podName))) return { requeueAfterMs: TERMINATING_RECHECK_MS };
-      log.info({ pod: podName }, 'Stopped the worker of the deleted SyncJob');
+    const pod = await api.getPod(namespace, podName);
+    if (pod !== null) {
+      // Gone once the pod's delete event comes (it queues the job), or at the next look.
+      if (!pod.metadata?.deletionTimestamp) await api.deletePod(namespace, podName);
+      return { requeueAfterMs: TERMINATING_RECHECK_MS };
     }
     await api.deleteConfigMap(namespace, podName);
     if (job.spec.offsets.onDelete === 'delete') {
@@ -99,14 +93,16 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       finalizers.filter((f) => f !== FINALIZER),
     );
     prechecks.delete(job.metadata.uid);
+    log.info({ pod: podName }, 'Removed the finalizer: the worker is gone');
     return undefined;
   }
 
-  async function currentPrecheck(
-    job: SyncJobObject,
-    pod: V1Pod | null,
-    log: Logger,
-  ): Promise<{ job: SyncJobObject; precheck: StoredPrecheck }> {
+  /**
+   * The precheck result that holds for the job now, or null while one runs for new inputs (plan
+   * shows Prechecking). A due precheck is started in the background, once per fingerprint; a timed
+   * retry of the same inputs keeps showing the failure it is retrying.
+   */
+  async function currentPrecheck(job: SyncJobObject, log: Logger): Promise<StoredPrecheck | null> {
     const { namespace, uid, generation } = job.metadata;
     const versions: Record<string, string> = {};
     for (const name of referencedSecrets(job.spec).keys())
@@ -117,30 +113,40 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       job.metadata.annotations?.[RECHECK_ANNOTATION],
     );
     const previous = prechecks.get(uid) ?? storedPrecheck(job.status);
-    if (!precheckDue(previous, fingerprint, now(), opts.precheckRetryMs) && previous)
-      return { job, precheck: { ...previous, forGeneration: generation } };
-
-    // New inputs show Prechecking while it runs (seconds; connection timeouts when something is
-    // wrong). A timed retry of the same inputs keeps showing the failure it is retrying.
-    const retry = previous?.fingerprint === fingerprint;
-    if (!retry) {
-      const showing = plan(
-        { job, pod, precheck: null, report: null, now: now() },
-        { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
-      );
-      job = await writeStatus(job, { ...showing.status, precheck: previous ?? null });
+    const shown = previous?.fingerprint === fingerprint ? { ...previous, forGeneration: generation } : null;
+    if (!precheckDue(previous, fingerprint, now(), opts.precheckRetryMs)) return shown;
+    if (running.get(uid) !== fingerprint) {
+      running.set(uid, fingerprint);
+      void runPrecheck(job, fingerprint, previous, log).finally(() => {
+        if (running.get(uid) === fingerprint) running.delete(uid);
+        opts.requeue(`${namespace}/${job.metadata.name}`);
+      });
     }
-    const items = [
-      ...(await opts.runPrecheck(job, apiSecretResolver(api, namespace))),
-      decideServerIdUnique(sibling(job), (opts.syncJobs?.() ?? []).map(sibling)),
-    ];
-    const precheck: StoredPrecheck = {
-      items,
-      forGeneration: generation,
-      fingerprint,
-      checkedAt: kubeTime(now()),
-    };
-    prechecks.set(uid, precheck);
+    return shown;
+  }
+
+  async function runPrecheck(
+    job: SyncJobObject,
+    fingerprint: string,
+    previous: StoredPrecheck | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const { namespace, uid, generation } = job.metadata;
+    let items: PrecheckItem[];
+    try {
+      items = [
+        ...(await opts.runPrecheck(job, apiSecretResolver(api, namespace))),
+        decideServerIdUnique(sibling(job), (opts.syncJobs?.() ?? []).map(sibling)),
+      ];
+    } catch (err) {
+      // The items catch what they check; this is the operator's own failure: the next reconcile
+      // starts the precheck again.
+      log.warn({ err }, 'The precheck could not run');
+      return;
+    }
+    // Inputs changed while it ran: its result is for a spec no longer there.
+    if (running.get(uid) !== fingerprint) return;
+    prechecks.set(uid, { items, forGeneration: generation, fingerprint, checkedAt: kubeTime(now()) });
     const failed = items.filter((i) => i.result === 'Failed');
     log.info(
       {
@@ -151,7 +157,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       failed.length === 0 ? 'Precheck passed' : 'Precheck failed',
     );
     // A retry that finds the same items says nothing new: no second set of Events.
-    const said = new Set(retry ? previous.items.map(itemText) : []);
+    const said = new Set(previous?.fingerprint === fingerprint ? previous.items.map(itemText) : []);
     for (const item of items) {
       if (item.result === 'Passed' || said.has(itemText(item))) continue;
       const reason = item.result === 'Failed' ? 'PrecheckFailed' : 'PrecheckWarning';
@@ -159,23 +165,21 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     }
     if (failed.length === 0)
       await api.recordEvent(job, 'Normal', 'PrecheckPassed', 'All precheck items passed');
-    return { job, precheck };
   }
 
   /** Deletes and creates the worker as `desired` says; returns whether a replacement is still waiting. */
   async function carryOut(job: SyncJobObject, pod: V1Pod | null, desired: Desired, log: Logger) {
     const { namespace } = job.metadata;
     const podName = workerName(job.metadata.name);
-    let present = pod !== null;
     if (desired.deletePod && pod !== null) {
       await api.deletePod(namespace, podName);
       log.info(
         { pod: podName, reason: findCondition(desired.status.conditions, ConditionType.Ready)?.reason },
         'Deleted the worker pod',
       );
-      present = !(await waitPodGone(namespace, podName));
     }
-    if (desired.pod !== null && !present) {
+    // A replacement waits for the old pod to be gone (its delete event queues the job).
+    if (desired.pod !== null && pod === null) {
       await api.applyConfigMap(workerConfigMap(job));
       await api.createPod(desired.pod);
       const attempt = desired.status.worker?.attempts ?? 0;
@@ -183,7 +187,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       await api.recordEvent(job, 'Normal', 'WorkerCreated', `Created Pod ${podName} (attempt ${attempt})`);
     }
     // True when the replacement waits for the old pod to finish its grace period.
-    return present && desired.pod !== null && desired.deletePod;
+    return pod !== null && desired.pod !== null && desired.deletePod;
   }
 
   return async function reconcile(key: string): Promise<ReconcileResult> {
@@ -201,8 +205,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     // A worker on its way out (grace period) is waited for: two workers of a job never overlap.
     if (pod?.metadata?.deletionTimestamp) return { requeueAfterMs: TERMINATING_RECHECK_MS };
 
-    let precheck: StoredPrecheck | null = null;
-    if (job.spec.state !== 'paused') ({ job, precheck } = await currentPrecheck(job, pod, log));
+    const precheck = job.spec.state === 'paused' ? null : await currentPrecheck(job, log);
     const report = pod === null ? null : await opts.fetchReport(pod, job.spec.worker.metricsPort);
     const desired = plan(
       { job, pod, precheck, report, now: now() },

@@ -1,7 +1,8 @@
 // Event sources of the reconciler: SyncJobs, the worker pods the operator owns, and Secrets (a
 // changed credential re-runs the precheck of the jobs that reference it). Events only add keys to
-// the queue; reconcile reads what it needs from the API, so nothing here has to be exact. A watch
-// that fails restarts with backoff, and a periodic relist queues every job in case an event was lost.
+// the queue; reconcile reads the objects from these watches' caches (list + watch, as
+// controller-runtime's informers), never with a GET per reconcile. A watch that fails restarts
+// with backoff, and a periodic relist queues every job in case an event was lost.
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -35,6 +36,10 @@ export interface Watches {
   synced(): boolean;
   /** The SyncJobs as the watch last saw them. */
   jobs(): readonly SyncJobObject[];
+  /** One object as the watch last saw it; null when it saw none (or saw it deleted). */
+  job(namespace: string, name: string): SyncJobObject | null;
+  pod(namespace: string, name: string): V1Pod | null;
+  secret(namespace: string, name: string): V1Secret | null;
   stop(): Promise<void>;
 }
 
@@ -107,6 +112,8 @@ export async function startWatches(opts: WatchOptions): Promise<Watches> {
       failures = 0;
     });
     informer.on('error', (err: unknown) => {
+      // Stopping aborts the watch requests: that is no failure.
+      if (stopped) return;
       ready.delete(what);
       failures += 1;
       const delay = backoffDelay(failures, 1_000, 30_000);
@@ -135,6 +142,9 @@ export async function startWatches(opts: WatchOptions): Promise<Watches> {
   return {
     synced: () => ready.size === informers.length,
     jobs: () => (jobs as ObjectCache<SyncJobObject>).list(),
+    job: (ns, name) => (jobs as ObjectCache<SyncJobObject>).get(name, ns) ?? null,
+    pod: (ns, name) => (pods as ObjectCache<V1Pod>).get(name, ns) ?? null,
+    secret: (ns, name) => (secrets as ObjectCache<V1Secret>).get(name, ns) ?? null,
     async stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

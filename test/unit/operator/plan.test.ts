@@ -349,6 +349,19 @@ describe('plan', () => {
     expect(plan(observed({ pod: running, report: report() }), opts).pod?.metadata).toEqual(running.metadata);
   });
 
+  it('creates the replacement, once the failed pod is gone, with the attempt recorded when it was deleted', () => {
+    const deleted = plan(
+      observed({ pod: pod('Failed', { attempt: 1, terminated: { finishedAt: '2026-01-01T00:00:00Z' } }) }),
+      opts,
+    );
+    expect([deleted.deletePod, deleted.status.worker?.attempts]).toEqual([true, 2]);
+    const gone = plan(observed({ job: { ...job(), status: deleted.status }, pod: null }), opts);
+    expect(gone.pod?.metadata?.annotations?.['syncjob.io/attempt']).toBe('2');
+    expect(gone.status.worker?.attempts).toBe(2);
+    // A new job starts at 0.
+    expect(plan(observed({ pod: null }), opts).pod?.metadata?.annotations?.['syncjob.io/attempt']).toBe('0');
+  });
+
   it('looks at a failed precheck again after the configured interval', () => {
     const precheck = {
       forGeneration: 2,

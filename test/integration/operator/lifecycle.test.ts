@@ -264,4 +264,21 @@ describe('the operator', () => {
     expect(await podExists()).toBe(false);
     expect(await hasStoredOffset(kafka, offsetsTopic, key)).toBe(false);
   });
+
+  it('stops on SIGTERM: exits 0, and logs no warning on the way (its watches end quietly)', async () => {
+    const op = standby!;
+    const from = op.output().length;
+    op.child.kill('SIGTERM');
+    expect(await op.exited).toBe(0);
+    const lines = op
+      .output()
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([]);
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['Released the lease', 'Stopped the operator']),
+    );
+  });
 });

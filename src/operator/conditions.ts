@@ -2,6 +2,7 @@
 // condition type and the operator's own reasons live here; the terminal reasons a worker raises
 // come from src/reasons.ts.
 import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import { Phase } from '../api/v1alpha1/syncjob-status.ts';
 import { TERMINAL_REASONS as TERMINAL_REGISTRY } from '../reasons.ts';
 
 export const ConditionType = {
@@ -65,16 +66,7 @@ export interface ConditionUpdate {
   message: string;
 }
 
-export const Phase = {
-  Pending: 'Pending',
-  Prechecking: 'Prechecking',
-  PrecheckFailed: 'PrecheckFailed',
-  Initializing: 'Initializing',
-  Syncing: 'Syncing',
-  Paused: 'Paused',
-  Failed: 'Failed',
-} as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
+export { Phase };
 
 export const kubeTime = (now: Date): string => now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 

@@ -4,6 +4,7 @@
 // of that name exists, writes the status when it differs, and requeues after `requeueAfterMs`.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SyncJobSpec } from '../api/v1alpha1/syncjob-spec.ts';
+import type { SyncJobStatus } from '../api/v1alpha1/syncjob-status.ts';
 import { isTerminalReason, TERMINAL_REASONS as TERMINAL_REGISTRY } from '../reasons.ts';
 import { parseTerminationMessage, terminationLine } from '../termination-message.ts';
 import { backoffDelay } from '../worker/backoff.ts';
@@ -52,9 +53,8 @@ export interface ObservedJob extends WorkerJob {
   };
   spec: SyncJobSpec;
   /**
-   * Read to keep lastTransitionTime of unchanged conditions, and for the one count the operator
-   * carries between reconciles: the attempt a replacement worker is created with, written when the
-   * failed one was deleted (it is created once that one is gone, a reconcile later).
+   * Read to keep lastTransitionTime of unchanged conditions, and for the attempt of a replacement
+   * worker when Observed.replacing is not known (see there).
    */
   status?: { conditions?: Condition[]; worker?: { attempts?: number } };
 }
@@ -65,27 +65,16 @@ export interface Observed {
   precheck: PrecheckResult | null;
   report: WorkerReportSnapshot | null;
   now: Date;
+  /**
+   * The attempt of the replacement the operator decided when it deleted a failed worker (it is
+   * created once that pod is gone, a reconcile later); the stored status.worker.attempts when the
+   * operator that decided it is no longer the leader.
+   */
+  replacing?: number;
 }
 
-export interface SyncJobStatus {
-  phase: Phase;
-  conditions: Condition[];
-  observedGeneration: number;
-  precheck: PrecheckResult | null;
-  snapshot?: {
-    tablesTotal: number;
-    tablesDone: number;
-    rows: number;
-    done: boolean;
-    /** The tables being copied now, with their rows so far. */
-    tables?: { table: string; rows: number }[];
-  };
-  position?: { file: string; position: number; gtid: string };
-  /** Whole seconds (the Lag printer column is an integer), from the worker's report. */
-  lagSeconds?: number;
-  /** `attempts`: times the operator replaced a failed worker for the current spec since a healthy run. */
-  worker?: { pod: string; attempts: number };
-}
+/** What the operator writes as status: the CRD's status schema (src/api/v1alpha1/syncjob-status.ts). */
+export type { SyncJobStatus };
 
 export interface Desired {
   /** The pod that must exist (created when absent); null: none may be created. */
@@ -248,7 +237,7 @@ export function plan(observed: Observed, opts: PlanOptions): Desired {
   const name = workerName(job.metadata.name);
 
   if (pod === null) {
-    const replacing = job.status?.worker?.attempts ?? 0;
+    const replacing = observed.replacing ?? job.status?.worker?.attempts ?? 0;
     set(ConditionType.Ready, 'False', Reason.WorkerStarting, `Creating Pod ${name}`);
     if (findCondition(conditions, ConditionType.Initialized)?.status !== 'True')
       set(ConditionType.Initialized, 'False', Reason.WorkerStarting, 'Waiting for the worker');

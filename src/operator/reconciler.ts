@@ -63,6 +63,9 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
   const prechecks = new Map<string, StoredPrecheck>();
   // Prechecks running now: job uid → the fingerprint they check.
   const running = new Map<string, string>();
+  // Replacements decided and not yet created (the failed pod is still going): job uid → attempt.
+  // The status says it too, but the cache may show the deletion before the status write.
+  const replacing = new Map<string, number>();
 
   async function writeStatus(job: SyncJobObject, status: SyncJobStatus): Promise<SyncJobObject> {
     if (sameStatus(status, job.status)) return job;
@@ -93,6 +96,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       finalizers.filter((f) => f !== FINALIZER),
     );
     prechecks.delete(job.metadata.uid);
+    replacing.delete(job.metadata.uid);
     log.info({ pod: podName }, 'Removed the finalizer: the worker is gone');
     return undefined;
   }
@@ -172,6 +176,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     const { namespace } = job.metadata;
     const podName = workerName(job.metadata.name);
     if (desired.deletePod && pod !== null) {
+      if (desired.pod !== null) replacing.set(job.metadata.uid, desired.status.worker?.attempts ?? 0);
       await api.deletePod(namespace, podName);
       log.info(
         { pod: podName, reason: findCondition(desired.status.conditions, ConditionType.Ready)?.reason },
@@ -182,6 +187,7 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     if (desired.pod !== null && pod === null) {
       await api.applyConfigMap(workerConfigMap(job));
       await api.createPod(desired.pod);
+      replacing.delete(job.metadata.uid);
       const attempt = desired.status.worker?.attempts ?? 0;
       log.info({ pod: podName, attempt }, 'Created the worker pod');
       await api.recordEvent(job, 'Normal', 'WorkerCreated', `Created Pod ${podName} (attempt ${attempt})`);
@@ -207,8 +213,9 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
 
     const precheck = job.spec.state === 'paused' ? null : await currentPrecheck(job, log);
     const report = pod === null ? null : await opts.fetchReport(pod, job.spec.worker.metricsPort);
+    const attempt = replacing.get(job.metadata.uid);
     const desired = plan(
-      { job, pod, precheck, report, now: now() },
+      { job, pod, precheck, report, now: now(), ...(attempt === undefined ? {} : { replacing: attempt }) },
       { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
     );
     const waiting = await carryOut(job, pod, desired, log);

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { type StructuralSchema, structuralSchema } from './structural-schema.ts';
 import { GROUP, KIND, SYNCJOB_DESCRIPTION, SyncJobSpecSchema, VERSION } from './syncjob-spec.ts';
+import { SyncJobStatusSchema } from './syncjob-status.ts';
 
 export const PLURAL = 'syncjobs';
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
@@ -63,11 +64,7 @@ export function syncJobCrd(): CustomResourceDefinition {
                 kind: { type: 'string', description: 'SyncJob' },
                 metadata: { type: 'object' },
                 spec: structuralSchema(SyncJobSpecSchema, 'spec'),
-                status: {
-                  type: 'object',
-                  description: 'Observed state of the job; the operator is its only writer.',
-                  'x-kubernetes-preserve-unknown-fields': true,
-                },
+                status: structuralSchema(SyncJobStatusSchema, 'status'),
               },
               required: ['spec'],
             },

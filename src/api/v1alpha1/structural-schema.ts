@@ -77,6 +77,16 @@ export function structuralSchema(schema: TSchema, path = ''): StructuralSchema {
     throw new Error(`${path}: additionalProperties other than false; use Type.Record`);
   }
   if (node.anyOf) {
+    const members = node.anyOf as StructuralSchema[];
+    const nonNull = members.filter((m) => m.type !== 'null');
+    // X or null: X, nullable (the API server keeps an explicit null instead of refusing it).
+    if (members.length === 2 && nonNull.length === 1) {
+      return {
+        ...structuralSchema(nonNull[0] as TSchema, path),
+        description: node.description,
+        nullable: true,
+      };
+    }
     if (node['x-kubernetes-int-or-string'] !== true) throw new Error(`${path}: anyOf is not structural`);
     out.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRD_NAME, PLURAL } from '../../../src/api/v1alpha1/crd.ts';
 import { validateSyncJob } from '../../../src/api/v1alpha1/manifest.ts';
 import { GROUP, VERSION } from '../../../src/api/v1alpha1/syncjob-spec.ts';
+import { Phase } from '../../../src/api/v1alpha1/syncjob-status.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { exampleManifest, type Patch, patchedExample, ruleCases } from '../../unit/api/cross-field-cases.ts';
 
@@ -113,6 +114,71 @@ describe('SyncJob CRD on the API server', () => {
       },
     };
     expect((await create(minimal)).spec).toEqual(validateSyncJob(minimal).spec);
+  });
+
+  it('documents the status: kubectl explain lists the phases', () => {
+    const explained = kubectl('explain', 'syncjob.status.phase');
+    for (const phase of Object.values(Phase)) expect(explained).toContain(phase);
+    expect(kubectl('explain', 'syncjob.status.conditions.reason')).toMatch(/CamelCase/);
+  });
+
+  it('keeps every field of a status the operator writes, and refuses a phase it does not know', async () => {
+    const stored = (await objects.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      name: 'orders-sync',
+    })) as Record<string, unknown>;
+    const status = {
+      phase: 'Syncing',
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Syncing',
+          message: 'Streaming changes to Kafka',
+          lastTransitionTime: '2026-12-02T10:00:00Z',
+          observedGeneration: 1,
+        },
+      ],
+      precheck: null,
+      snapshot: {
+        tablesTotal: 2,
+        tablesDone: 1,
+        rows: 10,
+        done: false,
+        tables: [{ table: 'shop.a', rows: 4 }],
+      },
+      position: { file: 'bin.000001', position: 400, gtid: '0-1-5' },
+      lagSeconds: 3,
+      worker: { pod: 'orders-sync-worker', attempts: 1 },
+    };
+    const written = (await objects.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      name: 'orders-sync',
+      body: { ...stored, status },
+    })) as Record<string, unknown>;
+    // Nothing pruned, the null kept.
+    expect(written.status).toEqual(status);
+    const wrong = await objects
+      .replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name: 'orders-sync',
+        body: { ...written, status: { ...status, phase: 'Dancing' } },
+      })
+      .then(
+        () => 'accepted',
+        (e: { body?: string }) => (e.body ? (JSON.parse(e.body) as { message: string }).message : String(e)),
+      );
+    expect(wrong).toMatch(/status\.phase.*Unsupported value: "Dancing"/);
   });
 
   describe('agrees with validateSyncJob on the cross-field rule cases', () => {

@@ -1,6 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { validateSyncJob } from '../../../src/api/v1alpha1/manifest.ts';
+import { SyncJobStatusSchema } from '../../../src/api/v1alpha1/syncjob-status.ts';
 import type { Condition } from '../../../src/operator/conditions.ts';
 import {
   type Desired,
@@ -337,6 +339,9 @@ describe('plan', () => {
     );
     expect(d.status.observedGeneration).toBe(2);
     expect(d.status.conditions.every((x) => x.observedGeneration === 2)).toBe(true);
+    // What the API server will check against the CRD's status schema.
+    const written = JSON.parse(JSON.stringify(d.status));
+    expect([...Value.Errors(SyncJobStatusSchema, written)].map((e) => e.message)).toEqual([]);
   });
 
   it('the desired pod carries the attempt it replaces into', () => {

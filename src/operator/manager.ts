@@ -57,7 +57,10 @@ const realClock = {
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const log = opts.logger;
   const queue = createWorkQueue({ clock: realClock, baseDelayMs: 500, maxDelayMs: 5 * 60_000 });
-  const metrics = createOperatorMetrics(() => queue.len());
+  const metrics = createOperatorMetrics(
+    () => queue.len(),
+    () => (leading ? (watches?.jobs() ?? []) : []),
+  );
   const direct = kubeOperatorApi(opts.kc);
   // Reads come from the leader's watch caches; writes go to the API server.
   const api: OperatorApi = {

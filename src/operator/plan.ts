@@ -15,7 +15,6 @@ import {
   type ConditionStatus,
   ConditionType,
   findCondition,
-  type Phase,
   phaseOf,
   Reason,
   setCondition,

@@ -202,10 +202,6 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     let job = await api.getJob(namespace, name);
     if (job === null) return undefined;
     if (job.metadata.deletionTimestamp) return finalize(job, log);
-    const finalizers = job.metadata.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) {
-      job = await api.setFinalizers(job, [...finalizers, FINALIZER]);
-    }
 
     const pod = await api.getPod(namespace, workerName(name));
     // A worker on its way out (grace period) is waited for: two workers of a job never overlap.
@@ -218,6 +214,12 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
       { job, pod, precheck, report, now: now(), ...(attempt === undefined ? {} : { replacing: attempt }) },
       { image: opts.image, precheckRetryMs: opts.precheckRetryMs },
     );
+    // Only a job with something to clean up when deleted (a worker, offsets to delete) holds its
+    // deletion up; added before its first worker is created. A paused job costs one write, not two.
+    const finalizers = job.metadata.finalizers ?? [];
+    const cleanup = pod !== null || desired.pod !== null || job.spec.offsets.onDelete === 'delete';
+    if (cleanup && !finalizers.includes(FINALIZER))
+      job = await api.setFinalizers(job, [...finalizers, FINALIZER]);
     const waiting = await carryOut(job, pod, desired, log);
 
     const stalledBefore = findCondition((job.status?.conditions ?? []) as Condition[], ConditionType.Stalled);

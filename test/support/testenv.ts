@@ -39,7 +39,7 @@ export interface TestEnv {
     /** The compat versions testenv is configured to start (SYNCJOB_KAFKA_COMPAT_VERSIONS). */
     compatExpected?: string[];
   };
-  kube: { kubeconfig: string; kubectl: string; helm: string };
+  kube: { kubeconfig: string; kubectl: string; helm: string; prometheus: string; promtool: string };
 }
 
 function required(env: Record<string, string>, key: string): string {
@@ -96,6 +96,8 @@ export function testEnv(): TestEnv {
       kubeconfig: required(env, 'KUBECONFIG'),
       kubectl: path.join(kubeBin, 'kubectl'),
       helm: path.join(kubeBin, 'helm'),
+      prometheus: path.join(kubeBin, 'prometheus'),
+      promtool: path.join(kubeBin, 'promtool'),
     },
   };
 }

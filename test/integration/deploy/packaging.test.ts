@@ -11,6 +11,7 @@ import {
   helmTemplate,
   renderDeploy,
 } from '../../../scripts/gen-deploy.ts';
+import { workerLabels } from '../../../src/operator/worker-pod.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 // The chart and deploy/syncjob-operator.yaml against helm and the real kube-apiserver: the committed
@@ -132,6 +133,76 @@ describe('packaging: chart and deploy/', () => {
     );
   });
 
+  it('has a schema for every value: helm lint --strict is clean, and a wrong or unknown value is refused', () => {
+    const lint = run(kube.helm, ['lint', '--strict', CHART_DIR]);
+    expect(lint.status, lint.out).toBe(0);
+    for (const bad of ['replicas=two', 'metrics.port=0', 'image.pullPolicy=Sometimes', 'replica=2']) {
+      const r = run(kube.helm, ['template', 'x', CHART_DIR, '--set', bad]);
+      expect(r.status, bad).not.toBe(0);
+      expect(r.out, bad).toMatch(/values don't meet the specifications of the schema/);
+    }
+    const values = parse(readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const schema = JSON.parse(readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8')) as {
+      properties: Record<string, unknown>;
+    };
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(values).sort());
+  });
+
+  it('renders, when asked, a ServiceMonitor, a PodMonitor for the workers, the alerts and a NetworkPolicy', () => {
+    const docs = documents(
+      helmTemplate(
+        [
+          'syncjob-operator',
+          CHART_DIR,
+          '--namespace',
+          'ops',
+          '--set',
+          'metrics.serviceMonitor.enabled=true,metrics.podMonitor.enabled=true,prometheusRule.enabled=true',
+          '--set',
+          'networkPolicy.enabled=true,metrics.serviceMonitor.labels.release=kps',
+        ],
+        kube.helm,
+      ),
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: rendered manifests, read by path
+    const of = (kind: string) => docs.find((d) => d.kind === kind) as any;
+    const service = of('Service');
+    const monitor = of('ServiceMonitor');
+    expect(monitor.metadata.labels.release).toBe('kps');
+    // It selects the metrics Service by that Service's labels, at its port's name.
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+      expect(service.metadata.labels[k]).toBe(v);
+    expect(monitor.spec.endpoints[0].port).toBe(service.spec.ports[0].name);
+    // The PodMonitor selects the worker pods as the operator labels them.
+    const worker = workerLabels('orders');
+    for (const [k, v] of Object.entries(of('PodMonitor').spec.selector.matchLabels))
+      expect(worker[k]).toBe(v);
+    expect(of('PrometheusRule').spec).toEqual(
+      parse(readFileSync(path.join(CHART_DIR, 'files/alerts.yaml'), 'utf8')),
+    );
+    expect(of('NetworkPolicy').spec.ingress).toEqual([{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
+    // Off by default: the default install needs no Prometheus Operator.
+    const defaults = documents(helmTemplate(['syncjob-operator', CHART_DIR], kube.helm)).map((d) => d.kind);
+    for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'NetworkPolicy'])
+      expect(defaults).not.toContain(kind);
+  });
+
+  it('the API server accepts the NetworkPolicy (server dry run, strict fields)', () => {
+    const ns = uniqueName('sj-netpol');
+    createNamespace(ns);
+    const policy = documents(
+      helmTemplate(
+        ['syncjob-operator', CHART_DIR, '--namespace', ns, '--set', 'networkPolicy.enabled=true'],
+        kube.helm,
+      ),
+    ).filter((d) => d.kind === 'NetworkPolicy');
+    const out = kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], stringify(policy[0]));
+    expect(out).toMatch(/networkpolicy\.networking\.k8s\.io\/syncjob-operator \w+ \(server dry run\)/);
+  });
+
   it('renders crds/syncjob.yaml through a symlink, never a copy', () => {
     const link = path.join(CHART_DIR, 'crds', 'syncjob.yaml');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -178,6 +249,8 @@ describe('packaging: chart and deploy/', () => {
         '300',
       ],
       env: [
+        // The heap ceiling (maxHeapMiB): without it Node grows the heap towards the memory limit.
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       ],

@@ -1,0 +1,343 @@
+// One operator and many SyncJobs, on the test kube-apiserver (no workers: the jobs are paused, so
+// the operator does everything but start pods and precheck sources).
+//   scripts/testenv.sh up kube && npx node bench/operator-scale.ts [--jobs 1000] [--restarts 3] [--relist-seconds 30]
+//     [--concurrent-reconciles N]
+// Measured, in a fresh namespace, with one `syncjob operator` process scoped to it (default flags
+// but the relist period):
+//  - create: N SyncJobs created (20 at a time) → all have a phase; the operator's reconciles and
+//    status writes meanwhile;
+//  - steady: a window with no change, then one periodic relist: reconciles and status writes;
+//  - restart: the operator stopped (SIGTERM) and started again, until it reconciled every job
+//    (its reconcile counter reaches N): time, status writes (0 expected: nothing changed);
+//  - throughout: reconcile p50/p99 from the operator's histogram, queue depth, the operator's peak
+//    RSS, and the API server's requests by verb (its /metrics).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { testenvEnv } from '../scripts/lib/testenv-env.ts';
+import { GROUP, VERSION } from '../src/api/v1alpha1/syncjob-spec.ts';
+import { processStats } from './lib/process-stats.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '1000' },
+    restarts: { type: 'string', default: '3' },
+    'relist-seconds': { type: 'string', default: '30' },
+    /** Passed on to the operator; its default when absent. */
+    'concurrent-reconciles': { type: 'string' },
+  },
+});
+const JOBS = Number(args.jobs);
+const RESTARTS = Number(args.restarts);
+const RELIST_SECONDS = Number(args['relist-seconds']);
+
+const env = testenvEnv(['kube']);
+const kubeconfig = env.KUBECONFIG!;
+const kubectl = (...a: string[]) =>
+  execFileSync(path.join(env.SYNCJOB_KUBE_BIN!, 'kubectl'), ['--kubeconfig', kubeconfig, ...a], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const namespace = `scale-${Date.now().toString(36)}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) =>
+  process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Counters of the API server's /metrics: requests by verb and resource (SyncJob status PUTs apart). */
+function apiRequests(): Record<string, number> {
+  const text = kubectl('get', '--raw', '/metrics');
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels.resource !== 'syncjobs' && labels.resource !== 'pods' && labels.resource !== 'events')
+      continue;
+    const what = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    out[what] = (out[what] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return out;
+}
+
+const delta = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0),
+  );
+
+interface OperatorMetrics {
+  reconciles: number;
+  /** Histogram buckets: upper bound (s) → cumulative count. */
+  buckets: [number, number][];
+  queueDepth: number;
+}
+
+async function operatorMetrics(port: number): Promise<OperatorMetrics> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let reconciles = 0;
+  let queueDepth = 0;
+  const buckets: [number, number][] = [];
+  for (const line of text.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('syncjob_operator_reconcile_total{')) reconciles += value;
+    else if (line.startsWith('syncjob_operator_queue_depth ')) queueDepth = value;
+    else if (line.startsWith('syncjob_operator_reconcile_duration_seconds_bucket{')) {
+      const le = /le="([^"]+)"/.exec(line)?.[1];
+      buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), value]);
+    }
+  }
+  return { reconciles, buckets, queueDepth };
+}
+
+/** A quantile of the reconciles between two scrapes: the upper bound of the bucket it falls in. */
+function quantileMs(after: OperatorMetrics, before: OperatorMetrics | null, q: number): number {
+  const counts = after.buckets.map(([le, n], i) => [le, n - (before?.buckets[i]?.[1] ?? 0)] as const);
+  const total = counts.at(-1)?.[1] ?? 0;
+  if (total === 0) return Number.NaN;
+  const bucket = counts.find(([, n]) => n >= q * total)!;
+  return bucket[0] * 1000;
+}
+
+function startOperator(port: number): ChildProcess {
+  const child = spawn(
+    path.join(ROOT, 'bin/syncjob'),
+    [
+      'operator',
+      '--namespace',
+      namespace,
+      '--image',
+      'syncjob-bench',
+      '--leader-election-namespace',
+      namespace,
+      '--metrics-port',
+      String(port),
+      '--metrics-address',
+      '127.0.0.1',
+      '--relist-seconds',
+      String(RELIST_SECONDS),
+      ...(args['concurrent-reconciles'] ? ['--concurrent-reconciles', args['concurrent-reconciles']] : []),
+    ],
+    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return child;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 600_000): Promise<number> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+  return Date.now() - start;
+}
+
+async function phased(): Promise<number> {
+  const list = (await custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: 'syncjobs',
+    namespace,
+  })) as {
+    items: { status?: { phase?: string } }[];
+  };
+  return list.items.filter((j) => j.status?.phase !== undefined).length;
+}
+
+const job = (i: number) => ({
+  apiVersion: `${GROUP}/${VERSION}`,
+  kind: 'SyncJob',
+  metadata: { name: `job-${String(i).padStart(4, '0')}`, namespace },
+  spec: {
+    state: 'paused',
+    source: {
+      type: 'mariadb',
+      host: '127.0.0.1',
+      port: 13306,
+      username: 'sync',
+      passwordSecretRef: { name: 'db', key: 'password' },
+    },
+    target: { brokers: ['127.0.0.1:19092'], topic: `topic-${i}`, version: '4.x' },
+    objects: [{ database: `db${i}` }],
+  },
+});
+
+async function main() {
+  kubectl('apply', '-f', path.join(ROOT, 'crds/syncjob.yaml'));
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'db' }, stringData: { password: 'unused' } },
+  });
+  const port = 21000 + Math.floor(Math.random() * 1000);
+  let operator = startOperator(port);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, processStats(operator.pid!).peakRssMiB);
+    } catch {
+      // between a stop and the next start
+    }
+  }, 500);
+  await until(
+    'the operator serves /metrics',
+    async () => (await operatorMetrics(port).catch(() => null)) !== null,
+  );
+  await sleep(2_000);
+
+  log(`creating ${JOBS} SyncJobs in ${namespace}`);
+  let api = apiRequests();
+  let ops = await operatorMetrics(port);
+  const created = Date.now();
+  let maxQueue = 0;
+  for (let i = 0; i < JOBS; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, JOBS - i) }, (_, k) =>
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: 'syncjobs',
+          namespace,
+          body: job(i + k),
+        }),
+      ),
+    );
+  }
+  const postedS = (Date.now() - created) / 1000;
+  await until('every job has a phase', async () => {
+    maxQueue = Math.max(maxQueue, (await operatorMetrics(port)).queueDepth);
+    return (await phased()) === JOBS;
+  });
+  const allPhasedS = (Date.now() - created) / 1000;
+  await sleep(3_000);
+  let opsNow = await operatorMetrics(port);
+  const createPhase = {
+    seconds: allPhasedS,
+    postedSeconds: postedS,
+    reconciles: opsNow.reconciles - ops.reconciles,
+    p50Ms: quantileMs(opsNow, ops, 0.5),
+    p99Ms: quantileMs(opsNow, ops, 0.99),
+    maxQueue,
+    api: delta(apiRequests(), api),
+  };
+  log(`create: ${JSON.stringify(createPhase)}`);
+
+  // Steady state over one periodic relist (relist period + a margin).
+  api = apiRequests();
+  ops = opsNow;
+  const windowS = RELIST_SECONDS + 5;
+  await sleep(windowS * 1000);
+  opsNow = await operatorMetrics(port);
+  const apiSteady = delta(apiRequests(), api);
+  const steady = {
+    windowSeconds: windowS,
+    reconciles: opsNow.reconciles - ops.reconciles,
+    p50Ms: quantileMs(opsNow, ops, 0.5),
+    p99Ms: quantileMs(opsNow, ops, 0.99),
+    statusWrites: apiSteady['PUT syncjobs/status'] ?? 0,
+    apiRequestsPerSecond: Object.values(apiSteady).reduce((a, b) => a + b, 0) / windowS,
+    api: apiSteady,
+  };
+  log(`steady: ${JSON.stringify(steady)}`);
+
+  const restarts: { seconds: number; statusWrites: number; p99Ms: number; reconciles: number }[] = [];
+  for (let r = 0; r < RESTARTS; r++) {
+    operator.kill('SIGTERM');
+    await new Promise((res) => operator.once('exit', res));
+    api = apiRequests();
+    const start = Date.now();
+    operator = startOperator(port);
+    await until(
+      'the restarted operator serves /metrics',
+      async () => (await operatorMetrics(port).catch(() => null)) !== null,
+    );
+    await until(
+      'the restarted operator reconciled every job',
+      async () => (await operatorMetrics(port)).reconciles >= JOBS,
+    );
+    const seconds = (Date.now() - start) / 1000;
+    await sleep(2_000);
+    const m = await operatorMetrics(port);
+    const a = delta(apiRequests(), api);
+    restarts.push({
+      seconds,
+      statusWrites: a['PUT syncjobs/status'] ?? 0,
+      p99Ms: quantileMs(m, null, 0.99),
+      reconciles: m.reconciles,
+    });
+    log(`restart ${r + 1}: ${JSON.stringify(restarts.at(-1))} api ${JSON.stringify(a)}`);
+  }
+  clearInterval(sampler);
+  operator.kill('SIGTERM');
+  await new Promise((res) => operator.once('exit', res));
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const rows: [string, string][] = [
+    [
+      `${JOBS} new jobs: all have a phase`,
+      `${createPhase.seconds.toFixed(1)} s (the last created after ${createPhase.postedSeconds.toFixed(1)} s)`,
+    ],
+    [
+      'reconciles while creating',
+      `${createPhase.reconciles} (p50 ${createPhase.p50Ms} ms, p99 ${createPhase.p99Ms} ms, queue depth max ${createPhase.maxQueue})`,
+    ],
+    [
+      `steady state, ${windowS} s with one relist: reconciles`,
+      `${steady.reconciles} (p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms)`,
+    ],
+    ['steady state: status writes', String(steady.statusWrites)],
+    ['steady state: API requests/s', steady.apiRequestsPerSecond.toFixed(1)],
+    [
+      `restart: all reconciled again (median of ${RESTARTS})`,
+      `${median(restarts.map((r) => r.seconds)).toFixed(1)} s`,
+    ],
+    ['restart: status writes (median)', String(median(restarts.map((r) => r.statusWrites)))],
+    ['restart: reconcile p99 (median)', `${median(restarts.map((r) => r.p99Ms))} ms`],
+    ['operator peak RSS', `${peakRss} MiB`],
+  ];
+  process.stdout.write(`| ${JOBS} paused SyncJobs, one operator | |\n|---|---|\n`);
+  for (const [k, v] of rows) process.stdout.write(`| ${k} | ${v} |\n`);
+  // The jobs keep the operator's finalizer (no operator runs now): released so the namespace goes.
+  const names = (
+    (await custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'syncjobs',
+      namespace,
+    })) as {
+      items: { metadata: { name: string } }[];
+    }
+  ).items.map((j) => j.metadata.name);
+  for (let i = 0; i < names.length; i += 20) {
+    await Promise.all(
+      names.slice(i, i + 20).map((name) =>
+        custom.patchNamespacedCustomObject(
+          {
+            group: GROUP,
+            version: VERSION,
+            plural: 'syncjobs',
+            namespace,
+            name,
+            body: { metadata: { finalizers: null } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      ),
+    );
+  }
+  await core.deleteNamespace({ name: namespace });
+}
+
+await main();

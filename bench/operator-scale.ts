@@ -3,7 +3,7 @@
 //   scripts/testenv.sh up kube && npx node bench/operator-scale.ts [--jobs 1000] [--restarts 3] [--relist-seconds 30]
 //     [--concurrent-reconciles N]
 // Measured, in a fresh namespace, with one `syncjob operator` process scoped to it (default flags
-// but the relist period):
+// but the relist period, and the chart's heap ceiling):
 //  - create: N SyncJobs created (20 at a time) → all have a phase; the operator's reconciles and
 //    status writes meanwhile;
 //  - steady: a window with no change, then one periodic relist: reconciles and status writes;
@@ -12,6 +12,7 @@
 //  - throughout: reconcile p50/p99 from the operator's histogram, queue depth, the operator's peak
 //    RSS, and the API server's requests by verb (its /metrics).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { GROUP, VERSION } from '../src/api/v1alpha1/syncjob-spec.ts';
 import { processStats } from './lib/process-stats.ts';
@@ -36,6 +38,11 @@ const { values: args } = parseArgs({
     'concurrent-reconciles': { type: 'string' },
   },
 });
+const HEAP_MIB = (
+  parse(readFileSync(path.join(ROOT, 'charts/syncjob-operator/values.yaml'), 'utf8')) as {
+    maxHeapMiB: number;
+  }
+).maxHeapMiB;
 const JOBS = Number(args.jobs);
 const RESTARTS = Number(args.restarts);
 const RELIST_SECONDS = Number(args['relist-seconds']);
@@ -130,7 +137,11 @@ function startOperator(port: number): ChildProcess {
       String(RELIST_SECONDS),
       ...(args['concurrent-reconciles'] ? ['--concurrent-reconciles', args['concurrent-reconciles']] : []),
     ],
-    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'ignore', 'inherit'] },
+    // The heap ceiling the chart gives the operator (values.yaml maxHeapMiB).
+    {
+      env: { ...process.env, KUBECONFIG: kubeconfig, NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
   );
   return child;
 }

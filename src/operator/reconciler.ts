@@ -53,6 +53,8 @@ const sibling = (job: SyncJobObject): SiblingJob => ({
   serverId: effectiveServerId(job),
 });
 
+/** Prechecks running at the same time, over all jobs. */
+const MAX_CONCURRENT_PRECHECKS = 8;
 const itemText = (i: PrecheckItem) => `${i.name}\u0000${i.result}\u0000${i.message}`;
 const TERMINATING_RECHECK_MS = 1_000;
 
@@ -119,7 +121,9 @@ export function createReconciler(opts: ReconcilerOptions): (key: string) => Prom
     const previous = prechecks.get(uid) ?? storedPrecheck(job.status);
     const shown = previous?.fingerprint === fingerprint ? { ...previous, forGeneration: generation } : null;
     if (!precheckDue(previous, fingerprint, now(), opts.precheckRetryMs)) return shown;
-    if (running.get(uid) !== fingerprint) {
+    // A bounded number at once (each opens connections to a source and the brokers); the others
+    // start at a later look (plan polls a job that waits for its precheck).
+    if (running.get(uid) !== fingerprint && running.size < MAX_CONCURRENT_PRECHECKS) {
       running.set(uid, fingerprint);
       void runPrecheck(job, fingerprint, previous, log).finally(() => {
         if (running.get(uid) === fingerprint) running.delete(uid);

@@ -1,6 +1,7 @@
-// One operator and many SyncJobs, on the test kube-apiserver (no workers: the jobs are paused, so
-// the operator does everything but start pods and precheck sources).
-//   scripts/testenv.sh up kube && npx node bench/operator-scale.ts [--jobs 1000] [--restarts 3] [--relist-seconds 30]
+// One operator and many SyncJobs on the test kube-apiserver: --running of them (20) run against the
+// test MariaDB and Kafka, their workers started as local processes by the kubelet stand-in; the
+// rest are paused (the operator does everything for them but start pods and precheck sources).
+//   scripts/testenv.sh up && npx node bench/operator-scale.ts [--running 20] [--jobs 1000] [--restarts 3] [--relist-seconds 30]
 //     [--concurrent-reconciles N]
 // Measured, in a fresh namespace, with one `syncjob operator` process scoped to it (default flags
 // but the relist period, and the chart's heap ceiling):
@@ -12,7 +13,8 @@
 //  - throughout: reconcile p50/p99 from the operator's histogram, queue depth, the operator's peak
 //    RSS, and the API server's requests by verb (its /metrics).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,9 +25,13 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import mysql from 'mysql2/promise';
 import { parse } from 'yaml';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { GROUP, VERSION } from '../src/api/v1alpha1/syncjob-spec.ts';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
+import { startPodRunner } from '../test/kubelet/pod-runner.ts';
+import { buildImageDir } from '../test/support/operator-testbed.ts';
 import { processStats } from './lib/process-stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,6 +40,8 @@ const { values: args } = parseArgs({
     jobs: { type: 'string', default: '1000' },
     restarts: { type: 'string', default: '3' },
     'relist-seconds': { type: 'string', default: '30' },
+    /** Of the jobs, this many run (a worker each, through the kubelet stand-in); the rest are paused. */
+    running: { type: 'string', default: '20' },
     /** Passed on to the operator; its default when absent. */
     'concurrent-reconciles': { type: 'string' },
   },
@@ -44,10 +52,12 @@ const HEAP_MIB = (
   }
 ).maxHeapMiB;
 const JOBS = Number(args.jobs);
+const RUNNING = Number(args.running);
 const RESTARTS = Number(args.restarts);
 const RELIST_SECONDS = Number(args['relist-seconds']);
 
-const env = testenvEnv(['kube']);
+const env = testenvEnv(RUNNING > 0 ? ['mariadb', 'kafka', 'kube'] : ['kube']);
+const SOURCE_DB = 'scale_source';
 const kubeconfig = env.KUBECONFIG!;
 const kubectl = (...a: string[]) =>
   execFileSync(path.join(env.SYNCJOB_KUBE_BIN!, 'kubectl'), ['--kubeconfig', kubeconfig, ...a], {
@@ -167,31 +177,93 @@ async function phased(): Promise<number> {
   return list.items.filter((j) => j.status?.phase !== undefined).length;
 }
 
+const topicOf = (i: number) => `${namespace}-topic-${i}`;
+// The first RUNNING jobs run against the test MariaDB (one small table) and Kafka; the rest are paused.
 const job = (i: number) => ({
   apiVersion: `${GROUP}/${VERSION}`,
   kind: 'SyncJob',
   metadata: { name: `job-${String(i).padStart(4, '0')}`, namespace },
   spec: {
-    state: 'paused',
+    state: i < RUNNING ? 'running' : 'paused',
     source: {
       type: 'mariadb',
-      host: '127.0.0.1',
-      port: 13306,
-      username: 'sync',
+      host: env.MYSQL_HOST ?? '127.0.0.1',
+      port: Number(env.MYSQL_PORT ?? 13306),
+      username: env.MYSQL_SYNC_USER ?? 'sync',
       passwordSecretRef: { name: 'db', key: 'password' },
     },
-    target: { brokers: ['127.0.0.1:19092'], topic: `topic-${i}`, version: '4.x' },
-    objects: [{ database: `db${i}` }],
+    target: {
+      brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+      topic: topicOf(i),
+      version: '4.x',
+    },
+    objects: [{ database: i < RUNNING ? SOURCE_DB : `db${i}` }],
+    offsets: { topic: `${namespace}-offsets`, onDelete: 'keep' },
   },
 });
+
+/** For running jobs: the source table, their topics, and the kubelet stand-in that runs their workers. */
+async function startRunningSide(): Promise<() => Promise<void>> {
+  if (RUNNING === 0) return async () => {};
+  const db = await mysql.createConnection({
+    host: env.MYSQL_HOST,
+    port: Number(env.MYSQL_PORT),
+    user: env.MYSQL_ROOT_USER,
+    ...(env.MYSQL_ROOT_PASSWORD ? { password: env.MYSQL_ROOT_PASSWORD } : {}),
+  });
+  await db.query(`CREATE DATABASE IF NOT EXISTS ${SOURCE_DB}`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${SOURCE_DB}.t (id INT PRIMARY KEY, v VARCHAR(20))`);
+  await db.query(`INSERT IGNORE INTO ${SOURCE_DB}.t SELECT seq, 'row' FROM ${SOURCE_DB}.seq_1_to_100`);
+  await db.end();
+  const admin = new Kafka({
+    clientId: 'scale-bench',
+    brokers: env.KAFKA_BROKERS!.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  const topics = [...Array.from({ length: RUNNING }, (_, i) => topicOf(i)), `${namespace}-offsets`];
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+  });
+  const runner = await startPodRunner({
+    kubeConfig: kc,
+    namespace,
+    imageRoot: buildImageDir(),
+    logDir: mkdtempSync(path.join(tmpdir(), 'scale-pods-')),
+    logger: () => undefined,
+  });
+  return async () => {
+    await runner.stop();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  };
+}
+
+/** Running jobs that are Ready, as the API server has them. */
+async function readyRunning(): Promise<number> {
+  const list = (await custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: 'syncjobs',
+    namespace,
+  })) as {
+    items: { spec: { state: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+  };
+  return list.items.filter(
+    (j) =>
+      j.spec.state === 'running' &&
+      j.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+}
 
 async function main() {
   kubectl('apply', '-f', path.join(ROOT, 'crds/syncjob.yaml'));
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'db' }, stringData: { password: 'unused' } },
+    body: { metadata: { name: 'db' }, stringData: { password: env.MYSQL_SYNC_PASSWORD ?? 'unused' } },
   });
+  const stopRunningSide = await startRunningSide();
   const port = 21000 + Math.floor(Math.random() * 1000);
   let operator = startOperator(port);
   let peakRss = 0;
@@ -232,10 +304,13 @@ async function main() {
     return (await phased()) === JOBS;
   });
   const allPhasedS = (Date.now() - created) / 1000;
+  await until(`the ${RUNNING} running jobs are Ready`, async () => (await readyRunning()) === RUNNING);
+  const runningReadyS = (Date.now() - created) / 1000;
   await sleep(3_000);
   let opsNow = await operatorMetrics(port);
   const createPhase = {
     seconds: allPhasedS,
+    runningReadySeconds: runningReadyS,
     postedSeconds: postedS,
     reconciles: opsNow.reconciles - ops.reconciles,
     p50Ms: quantileMs(opsNow, ops, 0.5),
@@ -301,6 +376,10 @@ async function main() {
       `${createPhase.seconds.toFixed(1)} s (the last created after ${createPhase.postedSeconds.toFixed(1)} s)`,
     ],
     [
+      `the ${RUNNING} running jobs Ready (precheck, worker, initialization)`,
+      `${createPhase.runningReadySeconds.toFixed(1)} s`,
+    ],
+    [
       'reconciles while creating',
       `${createPhase.reconciles} (p50 ${createPhase.p50Ms} ms, p99 ${createPhase.p99Ms} ms, queue depth max ${createPhase.maxQueue})`,
     ],
@@ -308,7 +387,10 @@ async function main() {
       `steady state, ${windowS} s with one relist: reconciles`,
       `${steady.reconciles} (p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms)`,
     ],
-    ['steady state: status writes', String(steady.statusWrites)],
+    [
+      `steady state: status writes (the ${RUNNING} running jobs' progress included)`,
+      String(steady.statusWrites),
+    ],
     ['steady state: API requests/s', steady.apiRequestsPerSecond.toFixed(1)],
     [
       `restart: all reconciled again (median of ${RESTARTS})`,
@@ -318,8 +400,11 @@ async function main() {
     ['restart: reconcile p99 (median)', `${median(restarts.map((r) => r.p99Ms))} ms`],
     ['operator peak RSS', `${peakRss} MiB`],
   ];
-  process.stdout.write(`| ${JOBS} paused SyncJobs, one operator | |\n|---|---|\n`);
+  process.stdout.write(
+    `| ${JOBS} SyncJobs (${RUNNING} running, ${JOBS - RUNNING} paused), one operator | |\n|---|---|\n`,
+  );
   for (const [k, v] of rows) process.stdout.write(`| ${k} | ${v} |\n`);
+  await stopRunningSide();
   // The jobs keep the operator's finalizer (no operator runs now): released so the namespace goes.
   const names = (
     (await custom.listNamespacedCustomObject({

@@ -14,6 +14,7 @@ import { kubeOperatorApi, type OperatorApi } from './kube-api.ts';
 import { kubeLeaseClient, startLeaderElection } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { createReconciler } from './reconciler.ts';
+import { withSharedConnections } from './shared-connections.ts';
 import { startWatches, type Watches } from './watches.ts';
 import { createWorkQueue, runWorkers } from './work-queue.ts';
 import { httpReportFetcher } from './worker-report-client.ts';
@@ -56,12 +57,13 @@ const realClock = {
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const log = opts.logger;
+  const kc = withSharedConnections(opts.kc);
   const queue = createWorkQueue({ clock: realClock, baseDelayMs: 500, maxDelayMs: 5 * 60_000 });
   const metrics = createOperatorMetrics(
     () => queue.len(),
     () => (leading ? (watches?.jobs() ?? []) : []),
   );
-  const direct = kubeOperatorApi(opts.kc);
+  const direct = kubeOperatorApi(kc);
   // Reads come from the leader's watch caches; writes go to the API server.
   const api: OperatorApi = {
     ...direct,
@@ -113,7 +115,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     lost = resolve;
   });
   const election = startLeaderElection({
-    client: kubeLeaseClient(opts.kc),
+    client: kubeLeaseClient(kc),
     namespace: opts.leaseNamespace,
     name: opts.leaseName,
     identity: opts.identity,
@@ -125,7 +127,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       leading = true;
       metrics.leader.set(1);
       watches = await startWatches({
-        kc: opts.kc,
+        kc,
         ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
         queue,
         logger: log,

@@ -2,6 +2,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 export interface TcpProxy {
   port: number;
+  /** Connections accepted so far. */
+  accepted(): number;
   /** Drops every connection and refuses new ones (a crash, an RST) until called with false. */
   cut(on: boolean): void;
   /**
@@ -18,6 +20,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const held: (() => void)[] = [];
   let cut = false;
   let stalled = false;
+  let accepted = 0;
   const track = (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -35,6 +38,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
   };
   const server: Server = createServer((client) => {
+    accepted++;
     if (cut) return void client.destroy();
     track(client);
     if (stalled) {
@@ -46,6 +50,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
     cut(on) {
       cut = on;
       if (on) for (const s of sockets) s.destroy();

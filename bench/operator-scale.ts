@@ -108,14 +108,12 @@ interface OperatorMetrics {
 
 async function operatorMetrics(port: number): Promise<OperatorMetrics> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let reconciles = 0;
   let queueDepth = 0;
   const byResult: Record<string, number> = {};
   const buckets: [number, number][] = [];
   for (const line of text.split('\n')) {
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith('syncjob_operator_reconcile_total{')) {
-      reconciles += value;
       const result = /result="([^"]+)"/.exec(line)?.[1] ?? '';
       byResult[result] = (byResult[result] ?? 0) + value;
     } else if (line.startsWith('syncjob_operator_queue_depth ')) queueDepth = value;
@@ -124,6 +122,7 @@ async function operatorMetrics(port: number): Promise<OperatorMetrics> {
       buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), value]);
     }
   }
+  const reconciles = Object.values(byResult).reduce((a, b) => a + b, 0);
   return { reconciles, byResult, buckets, queueDepth };
 }
 
@@ -452,16 +451,7 @@ async function main() {
   for (const [k, v] of rows) process.stdout.write(`| ${k} | ${v} |\n`);
   await stopRunningSide();
   // The jobs keep the operator's finalizer (no operator runs now): released so the namespace goes.
-  const names = (
-    (await custom.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'syncjobs',
-      namespace,
-    })) as {
-      items: { metadata: { name: string } }[];
-    }
-  ).items.map((j) => j.metadata.name);
+  const names = [...seen.jobs.keys()];
   for (let i = 0; i < names.length; i += 20) {
     await Promise.all(
       names.slice(i, i + 20).map((name) =>

@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export interface TcpProxy {
   port: number;
@@ -66,4 +69,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         server.close(() => resolve());
       }),
   };
+}
+
+/** A proxy to the API server of `kubeconfig`, and a copy of that kubeconfig that goes through it. */
+export async function proxiedKubeconfig(
+  kubeconfig: string,
+): Promise<{ proxy: TcpProxy; kubeconfig: string }> {
+  const original = readFileSync(kubeconfig, 'utf8');
+  const server = /server: (\S+)/.exec(original)?.[1] ?? '';
+  const proxy = await startTcpProxy({ host: new URL(server).hostname, port: Number(new URL(server).port) });
+  const copy = path.join(mkdtempSync(path.join(tmpdir(), 'syncjob-proxy-')), 'kubeconfig');
+  writeFileSync(copy, original.replace(server, `https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
+  return { proxy, kubeconfig: copy };
 }

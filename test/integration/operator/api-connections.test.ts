@@ -1,12 +1,9 @@
 // The operator talks to the API server over a few long-lived connections, not one TLS connection per
 // request (client-node's default): counted by a proxy between them while it reconciles new jobs.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
 import { sourceSpec } from '../../support/sync-job.ts';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
+import { proxiedKubeconfig, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { testEnv } from '../../support/testenv.ts';
 
 const env = testEnv();
@@ -18,12 +15,9 @@ describe('the operator’s connections to the API server', () => {
 
   beforeAll(async () => {
     bed = await startTestbed(env);
-    const original = readFileSync(env.kube.kubeconfig, 'utf8');
-    const server = /server: (\S+)/.exec(original)?.[1] ?? '';
-    proxy = await startTcpProxy({ host: new URL(server).hostname, port: Number(new URL(server).port) });
-    const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'syncjob-proxy-')), 'kubeconfig');
-    writeFileSync(kubeconfig, original.replace(server, `https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
-    bed.startOperator('operator', { kubeconfig });
+    const through = await proxiedKubeconfig(env.kube.kubeconfig);
+    proxy = through.proxy;
+    bed.startOperator('operator', { kubeconfig: through.kubeconfig });
   }, 180_000);
 
   afterAll(async () => {

@@ -1,14 +1,11 @@
 // The operator's connection to the API server breaks (a proxy between them drops every connection
 // and refuses new ones for a while): its watches fail, restart with backoff, and a change made
 // during the outage is acted on afterwards, without losing the Lease or the process.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestbed, syncJobYaml, type Testbed, waitForPhase } from '../../support/operator-testbed.ts';
 import { sourceSpec } from '../../support/sync-job.ts';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
+import { proxiedKubeconfig, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 
 const env = testEnv();
@@ -21,13 +18,10 @@ describe('the operator through an API server outage', () => {
 
   beforeAll(async () => {
     bed = await startTestbed(env);
-    const original = readFileSync(env.kube.kubeconfig, 'utf8');
-    const server = /server: (\S+)/.exec(original)?.[1] ?? '';
-    proxy = await startTcpProxy({ host: new URL(server).hostname, port: Number(new URL(server).port) });
-    const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'syncjob-proxy-')), 'kubeconfig');
-    writeFileSync(kubeconfig, original.replace(server, `https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
+    const through = await proxiedKubeconfig(env.kube.kubeconfig);
+    proxy = through.proxy;
     // A Lease long enough to outlast the outage: only the watches are under test here.
-    operator = bed.startOperator('operator', { kubeconfig, leaseSeconds: 30 });
+    operator = bed.startOperator('operator', { kubeconfig: through.kubeconfig, leaseSeconds: 30 });
   }, 180_000);
 
   afterAll(async () => {

@@ -203,7 +203,7 @@ kc_up_version() {
   local jvm=(-Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$(kc_libs "$version")/*")
   if kc_kraft "$version"; then
-    local cluster_id; cluster_id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=')
+    local cluster_id; cluster_id=$(kafka_cluster_id)
     kc_tool "$version" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
       >"$dir/format.log" 2>&1 || { tail -n 20 "$dir/format.log" >&2; die "formatting storage of compat Kafka $version failed"; }
   else

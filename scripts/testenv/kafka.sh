@@ -228,8 +228,7 @@ ssl.truststore.type=PEM
 ssl.truststore.location=$KAFKA_TLS/ca.crt
 PROPS
   step "formatting KRaft storage for Kafka $KAFKA_VERSION (SCRAM user $KAFKA_SASL_USER)"
-  # A Kafka cluster id is 16 random bytes in unpadded base64url (what `StorageTool random-uuid` prints).
-  local cluster_id; cluster_id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=')
+  local cluster_id; cluster_id=$(kafka_cluster_id)
   kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
     --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \

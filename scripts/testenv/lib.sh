@@ -87,6 +87,15 @@ with_progress() {
   return $rc
 }
 
+# A new Kafka cluster id: 16 random bytes in unpadded base64url, as `StorageTool random-uuid`
+# prints. Like Kafka's Uuid.randomUuid, one that begins with '-' is drawn again: the storage
+# tool would read it as an option (1 format in 64 failed with "--cluster-id expected one argument").
+kafka_cluster_id() {
+  local id
+  while id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '='); [[ $id == -* ]]; do :; done
+  printf '%s' "$id"
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Fails early with the name of whatever already holds a port we need.

@@ -264,7 +264,7 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
   const running = await tool.initialize(table, topic);
   const deadline = Date.now() + 600_000;
   while (!lso.quietFor(1000)) {
-    if (Date.now() > deadline) throw new Error(`${tool.name} initialization: the topic stayed empty`);
+    if (Date.now() > deadline) throw new Error(`${tool.name} initialization: the topic never stood still for a second`);
     await sleep(50);
   }
   const sharedAfter = sharedCpuSeconds();
@@ -286,7 +286,7 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
     ...cost(stats),
     // What the rest of the machine spent meanwhile: MariaDB and Kafka, and the bench (its offset poll).
     servicesCpuSeconds: round(sharedAfter.services - shared.services),
-    consumerCpuSeconds: round(sharedAfter.bench - shared.bench),
+    benchCpuSeconds: round(sharedAfter.bench - shared.bench),
   };
 }
 
@@ -405,7 +405,7 @@ const all: [string, (r: Result) => number | undefined][] = [
   ['initialization CPU s', (r) => r.initialization?.cpuSeconds],
   ['initialization peak RSS MiB', (r) => r.initialization?.peakRssMiB],
   ['initialization MariaDB + Kafka CPU s', (r) => r.initialization?.servicesCpuSeconds],
-  ['initialization bench CPU s', (r) => r.initialization?.consumerCpuSeconds],
+  ['initialization bench CPU s', (r) => r.initialization?.benchCpuSeconds],
   ['catch-up rows/s', (r) => r.catchUp?.rowsPerSecond],
   ['catch-up CPU s', (r) => r.catchUp?.cpuSeconds],
   ['catch-up peak RSS MiB', (r) => r.catchUp?.peakRssMiB],

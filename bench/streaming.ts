@@ -264,7 +264,8 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
   const running = await tool.initialize(table, topic);
   const deadline = Date.now() + 600_000;
   while (!lso.quietFor(1000)) {
-    if (Date.now() > deadline) throw new Error(`${tool.name} initialization: the topic never stood still for a second`);
+    if (Date.now() > deadline)
+      throw new Error(`${tool.name} initialization: the topic never stood still for a second`);
     await sleep(50);
   }
   const sharedAfter = sharedCpuSeconds();

@@ -7,7 +7,8 @@
 //  - convertedSelect: the same SELECT the way the snapshot reads (snapshot session, raw cells) with
 //    snapshotConverter applied per cell;
 //  - chunkedEncoded: the worker's read path without Kafka: createChunkReader chunks of C rows, then
-//    per row the INIT record built, encoded and keyed (split into read+convert and encode seconds).
+//    what a snapshot thread encodes of them and each row's INIT record (split into read and
+//    encode seconds).
 // Then the worker: a SyncJob with initialization data true on a fresh 1-partition topic, timed from
 // runWorker until the report says initialization is done and a read_committed consumer (a child
 // process, so it takes no time from the worker's event loop) has received N records. CPU seconds of
@@ -21,8 +22,8 @@ import mysqlCore from 'mysql2';
 import mysql from 'mysql2/promise';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { validateSyncJob } from '../src/api/v1alpha1/manifest.ts';
-import { createRecordEncoder, decodeRecord } from '../src/format/dts-avro/codec.ts';
-import { rowRecord } from '../src/format/dts-avro/record.ts';
+import { decodeRecord } from '../src/format/dts-avro/codec.ts';
+import { dtsAvroFormat } from '../src/format/dts-avro/format.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { createRootLogger } from '../src/log.ts';
 import { loadTableSchema } from '../src/source/mysql/load-table-schema.ts';
@@ -32,13 +33,12 @@ import {
   snapshotSelectList,
 } from '../src/source/mysql/snapshot-query.ts';
 import { snapshotConverter } from '../src/source/mysql/value-converters.ts';
-import type { RowChange } from '../src/source/row-change.ts';
 import type { ChunkCursor } from '../src/source/snapshot/chunk-plan.ts';
 import { createChunkReader } from '../src/source/snapshot/chunk-reader.ts';
 import { createWorkerMetrics } from '../src/worker/metrics.ts';
-import { recordKeyFor } from '../src/worker/record-key.ts';
 import { createWorkerReport } from '../src/worker/report.ts';
 import { createSecretResolver } from '../src/worker/secrets.ts';
+import { bytesAt, chunkEncoding, encodeChunk } from '../src/worker/snapshot-encoding.ts';
 import { runWorker } from '../src/worker/worker.ts';
 
 const { values: flags } = parseArgs({
@@ -227,35 +227,35 @@ async function main(): Promise<void> {
       return rate(n, seconds);
     })();
 
-    // 2c. The worker's read path without Kafka: chunks, conversion, INIT record, encoding, key.
+    // 2c. The worker's read path without Kafka: chunks, then what a snapshot thread encodes of
+    // them and the INIT record the pipeline puts around each row.
     const chunkedEncoded = await (async () => {
       const conn = await mysql.createConnection(syncUser);
       await conn.query(SNAPSHOT_SESSION_SQL);
       const schema = await loadTableSchema(conn, database, name);
       const reader = await createChunkReader(conn, schema);
       const objectName = table;
-      const keyOf = recordKeyFor(schema, objectName);
+      const how = chunkEncoding(schema, reader.keyIndexes, {
+        format: 'dts-avro',
+        objectName,
+        partitioning: 'primaryKey',
+        partitions: 1,
+      });
+      const encoder = dtsAvroFormat('10.11').table(schema, { database, table: name, objectName });
       const position = { file: 'binlog.000001', offset: 4, gtid: '0-1-1', timestamp: 0 };
       let cursor: ChunkCursor | null = null;
       let n = 0;
       let bytes = 0;
       let readSeconds = 0;
       let encodeSeconds = 0;
-      const { encode } = createRecordEncoder();
       do {
         const t0 = now();
         const chunk = await reader.readChunk(cursor, CHUNK_SIZE);
         const t1 = now();
-        for (const cells of chunk.rows) {
-          const change: RowChange = {
-            operation: 'INIT',
-            table: schema,
-            before: null,
-            after: cells,
-            position,
-          };
-          const value = encode(rowRecord(change, { id: ++n, objectName, sourceVersion: '10.11' }));
-          bytes += value.length + (keyOf(change)?.length ?? 0);
+        const encoded = encodeChunk(how, chunk, position);
+        for (let row = 0; row < encoded.count; row++) {
+          const value = encoder.snapshotRow(position, ++n, bytesAt(encoded.images, row));
+          bytes += value.length + bytesAt(encoded.keys!, row).length;
         }
         readSeconds += (t1 - t0) / 1000;
         encodeSeconds += (now() - t1) / 1000;
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
       if (n !== ROWS) throw new Error(`chunked read returned ${n} rows, expected ${ROWS}`);
       return {
         ...rate(n, readSeconds + encodeSeconds),
-        readAndConvertSeconds: round(readSeconds),
+        readSeconds: round(readSeconds),
         encodeSeconds: round(encodeSeconds),
         bytesPerRecord: Math.round(bytes / n),
       };

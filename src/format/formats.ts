@@ -2,7 +2,9 @@
 // of each copied row for it.
 import type { TableSchema } from '../source/row-change.ts';
 import { type CanalTypes, canalJsonFormat, canalJsonSnapshotRows } from './canal-json/format.ts';
-import { dtsAvroFormat, dtsAvroSnapshotRows } from './dts-avro/format.ts';
+import type { CellForm } from './dts-avro/cell-forms.ts';
+import { dtsAvroFormat } from './dts-avro/format.ts';
+import { snapshotImagesEncoder } from './dts-avro/snapshot-images.ts';
 import type { FormatName, RecordFormat, SnapshotRowsEncoder } from './record-format.ts';
 
 export interface FormatChoice {
@@ -20,5 +22,10 @@ export function createRecordFormat(
     : dtsAvroFormat(job.sourceVersion);
 }
 
-export const snapshotRowsEncoder = (format: FormatName, schema: TableSchema): SnapshotRowsEncoder =>
-  format === 'canal-json' ? canalJsonSnapshotRows(schema) : dtsAvroSnapshotRows;
+/** What a snapshot thread encodes of each row of `schema`, whose cells are in `forms`. */
+export const snapshotRowsEncoder = (
+  format: FormatName,
+  schema: TableSchema,
+  forms: readonly CellForm[],
+): SnapshotRowsEncoder =>
+  format === 'canal-json' ? canalJsonSnapshotRows(schema, forms) : snapshotImagesEncoder(forms);

@@ -3,8 +3,7 @@
 // records (snapshotRows) beside the event loop; the pipeline puts the record's id and position
 // around it when it queues the row.
 
-import type { RowChange, SourcePosition, TableSchema } from '../source/row-change.ts';
-import type { DtsValue } from './dts-avro/values.ts';
+import type { RowChange, SnapshotRow, SourcePosition, TableSchema } from '../source/row-change.ts';
 
 export const FORMATS = ['dts-avro', 'canal-json'] as const;
 export type FormatName = (typeof FORMATS)[number];
@@ -45,4 +44,4 @@ export interface PackedRows {
 }
 
 /** The per-row part of INIT records of one table, as a snapshot thread encodes it. Pure. */
-export type SnapshotRowsEncoder = (rows: readonly (readonly DtsValue[])[]) => PackedRows;
+export type SnapshotRowsEncoder = (rows: readonly SnapshotRow[]) => PackedRows;

@@ -31,6 +31,12 @@ export interface TableSchema {
   uniqueKeys: Record<string, string[]>;
 }
 
+/**
+ * A row as a snapshot SELECT returns it: per column (of `TableSchema.columns`) the bytes the
+ * server sent, null for NULL; snapshotCellForm says what a column's bytes are.
+ */
+export type SnapshotRow = readonly (Buffer | null)[];
+
 /** Where a change is in the source's binlog. */
 export interface SourcePosition {
   file: string;

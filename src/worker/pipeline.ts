@@ -24,7 +24,7 @@ import { partitionKeyFor, recordKeyFor } from './record-key.ts';
 import type { WorkerReport } from './report.ts';
 import type { Routing, TableRoute } from './routing.ts';
 import { runSinkLoop } from './sink-loop.ts';
-import { bytesAt, type EncodedChunk, type Placement, stringAt } from './snapshot-encoding.ts';
+import { bytesAt, cursorAt, type EncodedChunk, identitiesOf, type Placement } from './snapshot-encoding.ts';
 import { openSnapshotWindow, type SnapshotWindow } from './snapshot-window.ts';
 import { filteredChange, type RowMatcher, rowMatcher } from './table-filter.ts';
 
@@ -101,7 +101,7 @@ const progressOf = (p: ProgressAt): SnapshotProgress | undefined =>
           ...p.base.tables,
           [p.table]: {
             ...p.base.tables[p.table],
-            cursor: p.chunk.cursors ? JSON.parse(stringAt(p.chunk.cursors, p.row)) : null,
+            cursor: cursorAt(p.chunk, p.row),
           },
         },
       };
@@ -496,8 +496,7 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         if (stopped) throw new PipelineStoppedError();
         const w = windows.get(window);
         if (!w) throw new Error(`the snapshot window on ${window.table} is not open`);
-        const { identities } = chunk;
-        window.fill(chunk.count, (i) => (identities ? stringAt(identities, i) : ''), chunk.high);
+        window.fill(chunk.count, identitiesOf(schema, chunk), chunk.high);
         Object.assign(w, { schema, chunk, flushed: resolve, stopped: reject });
         flushReady();
       });

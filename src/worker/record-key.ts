@@ -7,9 +7,12 @@ import { valueText } from '../format/dts-avro/render.ts';
 import type { RowChange, TableSchema } from '../source/row-change.ts';
 
 export function recordKeyFor(table: TableSchema, objectName: string): (change: RowChange) => string | null {
-  const keyColumns = table.primaryKey.length > 0 ? table.primaryKey : Object.values(table.uniqueKeys)[0];
-  return columnsKeyFor(table, objectName, keyColumns);
+  return columnsKeyFor(table, objectName, recordKeyColumns(table));
 }
+
+/** The columns a table's record key is made of; empty for a table without a key. */
+export const recordKeyColumns = (table: TableSchema): readonly string[] =>
+  table.primaryKey.length > 0 ? table.primaryKey : (Object.values(table.uniqueKeys)[0] ?? []);
 
 /**
  * What a table's records are partitioned by with tables[].partitionKey: the record key's text over

@@ -1,18 +1,18 @@
 // What a snapshot thread hands the pipeline for one chunk: per row, the record's encoded images,
-// its Kafka key and partition, what the snapshot window matches stream rows by, and the resume
-// cursor. The images are most of a record's encoding cost and need neither the record's id nor
-// its position, which only the pipeline knows when it queues the row. Everything is packed in
-// typed arrays that are transferred, not copied, to the worker's thread: cloning ten thousand
-// strings and objects per chunk cost more than it saved. Pure.
-import type { DtsValue } from '../format/dts-avro/values.ts';
+// its Kafka key and partition, and its chunk-key cells, which the window matches stream rows by
+// and the resume cursor is made of. The images are most of a record's encoding cost and need
+// neither the record's id nor its position, which only the pipeline knows when it queues the row.
+// Everything is packed in typed arrays that are transferred, not copied, to the worker's thread:
+// cloning ten thousand strings and objects per chunk cost more than it saved. Pure.
 import { snapshotRowsEncoder } from '../format/formats.ts';
 import type { FormatName, SnapshotRowsEncoder } from '../format/record-format.ts';
 import { choosePartition, type PartitioningMode } from '../sink/partitioner.ts';
 import type { FileOffset } from '../source/binlog/position-order.ts';
-import type { RowChange, TableSchema } from '../source/row-change.ts';
-import type { ChunkCursor } from '../source/snapshot/chunk-plan.ts';
+import { type CellConverter, snapshotCellForm, snapshotConverter } from '../source/mysql/value-converters.ts';
+import type { RowChange, SnapshotRow, TableSchema } from '../source/row-change.ts';
+import { type ChunkCursor, cursorOf } from '../source/snapshot/chunk-plan.ts';
 import { keyIdentity } from '../source/snapshot/chunk-reader.ts';
-import { partitionKeyFor, recordKeyFor } from './record-key.ts';
+import { partitionKeyFor, recordKeyColumns, recordKeyFor } from './record-key.ts';
 import { type RowMatcher, rowMatcher } from './table-filter.ts';
 
 /** Byte strings end to end: string i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. */
@@ -30,10 +30,14 @@ export interface EncodedChunk {
   keys: Packed | null;
   /** Each row's partition. */
   partitions: Uint32Array;
-  /** Each row's keyIdentity of its chunk-key cells; null for a table without a key. */
-  identities: Packed | null;
-  /** Each row's resume cursor (the one right after it), as JSON; null for a table without a key. */
-  cursors: Packed | null;
+  /** The chunk key's columns; empty for a table without a key. */
+  keyColumns: string[];
+  /**
+   * Each row's chunk-key cells as the SELECT returned them, row i's cell j at `i * keyColumns.length
+   * + j`; null without a key. Made into a row's identity or cursor only when the pipeline needs one
+   * (identitiesOf, cursorAt): most rows never.
+   */
+  keyCells: Packed | null;
   /** Resume after this; null once the table is exhausted. */
   last: ChunkCursor | null;
   /** The binlog end noted right after the chunk's SELECT: the window's high watermark. */
@@ -61,6 +65,8 @@ export interface ChunkEncoding {
   partitionBy: ((change: RowChange) => string | null) | null;
   /** tables[].filter: the same decision as for binlog rows (table-filter.ts); null: every row. */
   matches: RowMatcher | null;
+  /** The columns the key, partition and filter read, converted to DtsValues; no other cell is. */
+  read: readonly { index: number; convert: CellConverter }[];
   /** What each row's part of its record is (snapshotRowsEncoder). */
   rows: SnapshotRowsEncoder;
   placement: Placement;
@@ -72,64 +78,96 @@ export function chunkEncoding(
   placement: Placement,
 ): ChunkEncoding {
   const { objectName, partitionKey, filter } = placement;
+  const names = new Set(
+    filter ? schema.columns.map((c) => c.name) : [...recordKeyColumns(schema), ...(partitionKey ?? [])],
+  );
   return {
     schema,
     keyIndexes,
     recordKey: recordKeyFor(schema, objectName),
     partitionBy: partitionKey ? partitionKeyFor(schema, objectName, partitionKey) : null,
     matches: filter ? rowMatcher(filter, schema, objectName) : null,
-    rows: snapshotRowsEncoder(placement.format, schema),
+    read: schema.columns.flatMap((column, index) =>
+      names.has(column.name) ? [{ index, convert: snapshotConverter(column) }] : [],
+    ),
+    rows: snapshotRowsEncoder(placement.format, schema, schema.columns.map(snapshotCellForm)),
     placement,
   };
 }
 
 export function encodeChunk(
   how: ChunkEncoding,
-  chunk: { rows: DtsValue[][]; cursors: ChunkCursor[]; last: ChunkCursor | null },
+  chunk: { rows: readonly SnapshotRow[]; last: ChunkCursor | null },
   high: FileOffset,
 ): EncodedChunk {
   const { objectName, partitioning, partitions: count } = how.placement;
-  const { matches, partitionBy } = how;
-  // Rows the filter leaves out are dropped; the chunk's end cursor stays, so the copy resumes
-  // after them too.
-  const kept = matches ? chunk.rows.flatMap((row, i) => (matches(row) ? [i] : [])) : null;
-  const rows = kept ? kept.map((i) => chunk.rows[i]!) : chunk.rows;
-  const cursors = kept ? kept.map((i) => chunk.cursors[i]!) : chunk.cursors;
-  const keyed = how.keyIndexes.length > 0;
-  const keys: string[] = [];
-  const identities: string[] = [];
-  const partitions = new Uint32Array(rows.length);
-  // Only the key functions read it: one change object for the whole chunk.
+  const { matches, partitionBy, keyIndexes, read } = how;
+  // Only the key, partition and filter functions read it, right away: one change object and one
+  // row of cells for the whole chunk.
+  const cells = new Array(how.schema.columns.length).fill(null);
   const change: RowChange = {
     operation: 'INIT',
     table: how.schema,
     before: null,
-    after: null,
+    after: cells,
     position: { file: '', offset: 0, gtid: '', timestamp: 0 },
   };
-  for (let i = 0; i < rows.length; i++) {
-    change.after = rows[i]!;
+  // Rows the filter leaves out are dropped; the chunk's end cursor stays, so the copy resumes
+  // after them too.
+  const rows: SnapshotRow[] = [];
+  const keys: string[] = [];
+  const partitions: number[] = [];
+  for (const row of chunk.rows) {
+    for (const { index, convert } of read) cells[index] = convert(row[index]);
+    if (matches && !matches(cells)) continue;
+    rows.push(row);
     const key = how.recordKey(change);
     if (key !== null) keys.push(key);
-    partitions[i] = choosePartition(partitioning, count, objectName, partitionBy ? partitionBy(change) : key);
-    if (keyed) identities.push(keyIdentity(rows[i]!, how.keyIndexes));
+    partitions.push(
+      choosePartition(partitioning, count, objectName, partitionBy ? partitionBy(change) : key),
+    );
   }
   const images = how.rows(rows);
+  const keyed = keyIndexes.length > 0;
   return {
     count: rows.length,
     images: { bytes: images.bytes, ends: images.ends },
     keys: keys.length === rows.length && rows.length > 0 ? pack(keys) : null,
-    partitions,
-    identities: keyed ? pack(identities) : null,
-    cursors: keyed ? pack(cursors.map((c) => JSON.stringify(c))) : null,
+    partitions: Uint32Array.from(partitions),
+    keyColumns: keyIndexes.map((i) => how.schema.columns[i]!.name),
+    keyCells: keyed ? packCells(rows, keyIndexes) : null,
     last: chunk.last,
     high,
   };
 }
 
+/** Row i's keyIdentity in a chunk of `schema`'s rows, made of its key cells as the stream's rows are. */
+export function identitiesOf(schema: TableSchema, chunk: EncodedChunk): (i: number) => string {
+  const { keyColumns, keyCells } = chunk;
+  const converters = keyColumns.map((name) =>
+    snapshotConverter(schema.columns.find((c) => c.name === name)!),
+  );
+  const positions = converters.map((_, j) => j);
+  return (i) =>
+    keyIdentity(
+      converters.map((convert, j) => convert(bytesAt(keyCells!, i * converters.length + j))),
+      positions,
+    );
+}
+
+/** The resume cursor right after row i; null for a table without a key. */
+export function cursorAt(chunk: EncodedChunk, i: number): ChunkCursor | null {
+  const { keyColumns, keyCells } = chunk;
+  if (!keyCells) return null;
+  return cursorOf(
+    keyColumns,
+    keyColumns.map((_, j) => bytesAt(keyCells, i * keyColumns.length + j)),
+  );
+}
+
 /** The buffers to transfer with a chunk. */
 export function transferables(chunk: EncodedChunk): ArrayBuffer[] {
-  const all = [chunk.images, chunk.keys, chunk.identities, chunk.cursors].flatMap((p) =>
+  const all = [chunk.images, chunk.keys, chunk.keyCells].flatMap((p) =>
     p ? [p.bytes.buffer, p.ends.buffer] : [],
   );
   return [...all, chunk.partitions.buffer] as ArrayBuffer[];
@@ -148,10 +186,20 @@ function pack(strings: readonly string[]): Packed {
   return { bytes, ends };
 }
 
+/** The cells at `positions` of every row, end to end (a key cell is never NULL). */
+function packCells(rows: readonly SnapshotRow[], positions: readonly number[]): Packed {
+  const ends = new Uint32Array(rows.length * positions.length);
+  let size = 0;
+  let n = 0;
+  for (const row of rows) for (const p of positions) ends[n++] = size += row[p]!.length;
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const row of rows) for (const p of positions) at += row[p]!.copy(bytes, at);
+  return { bytes, ends };
+}
+
 /** Item `i` of `packed`, as a Buffer over the same memory. */
 export function bytesAt(packed: Packed, i: number): Buffer {
   const start = i > 0 ? packed.ends[i - 1]! : 0;
   return Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset + start, packed.ends[i]! - start);
 }
-
-export const stringAt = (packed: Packed, i: number): string => bytesAt(packed, i).toString('utf8');

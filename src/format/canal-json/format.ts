@@ -3,7 +3,8 @@
 // row), `old` for an UPDATE only the columns it changed, with their values before (open-source
 // Canal's convention). Everything that depends only on the table (names, type maps, key names) is
 // serialized once per table; a record is those pieces around its row, built as one string.
-import type { RowChange, SourcePosition, TableSchema } from '../../source/row-change.ts';
+import type { RowChange, SnapshotRow, SourcePosition, TableSchema } from '../../source/row-change.ts';
+import { type CellForm, cellFromBytes } from '../dts-avro/cell-forms.ts';
 import type { DtsValue } from '../dts-avro/values.ts';
 import type { RecordFormat, SnapshotRowsEncoder, TableTarget } from '../record-format.ts';
 import { jdbcType, mysqlType } from './column-types.ts';
@@ -39,11 +40,16 @@ function rowWriter(schema: TableSchema): (row: readonly DtsValue[]) => string {
   };
 }
 
-export const canalJsonSnapshotRows =
-  (schema: TableSchema): SnapshotRowsEncoder =>
-  (rows) => {
-    const write = rowWriter(schema);
-    const texts = rows.map(write);
+export const canalJsonSnapshotRows = (
+  schema: TableSchema,
+  forms: readonly CellForm[],
+): SnapshotRowsEncoder => {
+  const write = rowWriter(schema);
+  const values = forms.map(cellFromBytes);
+  const cells = (row: SnapshotRow): DtsValue[] =>
+    row.map((bytes, i) => (bytes === null ? null : values[i]!(bytes)));
+  return (rows) => {
+    const texts = rows.map((row) => write(cells(row)));
     const ends = new Uint32Array(texts.length);
     let size = 0;
     for (let i = 0; i < texts.length; i++) ends[i] = size += Buffer.byteLength(texts[i]!);
@@ -52,6 +58,7 @@ export const canalJsonSnapshotRows =
     for (let i = 0, at = 0; i < texts.length; i++) at += bytes.write(texts[i]!, at);
     return { bytes, ends };
   };
+};
 
 export function canalJsonFormat(opts: CanalJsonOptions): RecordFormat {
   const { now } = opts;

@@ -1,7 +1,6 @@
 // A Kafka message value is one record in plain Avro binary: no schema-registry prefix, no framing.
 import avro from 'avsc';
 import { type DtsRecord, RecordType } from './schema.ts';
-import type { DtsValue } from './values.ts';
 
 export const encodeRecord = (rec: DtsRecord): Buffer => RecordType.toBuffer(rec);
 
@@ -98,32 +97,4 @@ export function createRecordEncoder(): RecordEncoder {
     encode: (rec) => assemble(rec, null),
     encodeWithImages: assemble,
   };
-}
-
-/**
- * The image fields of INIT records of `rows` (no before image, the row as after image), end to
- * end in one buffer: row i is `bytes[ends[i - 1] ?? 0 .. ends[i]]`. What a snapshot thread
- * encodes of a row: its id and position are only known when the pipeline queues it.
- */
-export function encodeSnapshotImages(rows: readonly (readonly DtsValue[])[]): {
-  bytes: Buffer;
-  ends: Uint32Array;
-} {
-  const ends = new Uint32Array(rows.length);
-  // Not from Buffer's shared pool: a snapshot thread transfers this memory away.
-  let bytes = Buffer.allocUnsafeSlow(Math.max(1024, rows.length * 256));
-  let pos = 0;
-  for (let i = 0; i < rows.length; ) {
-    const next = IMAGES.encode({ beforeImages: null, afterImages: rows[i] }, bytes, pos);
-    if (next < 0) {
-      // `-next` bytes were missing: grow and encode this row again.
-      const grown = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, bytes.length - next));
-      bytes.copy(grown, 0, 0, pos);
-      bytes = grown;
-      continue;
-    }
-    pos = next;
-    ends[i++] = pos;
-  }
-  return { bytes: bytes.subarray(0, pos), ends };
 }

@@ -1,7 +1,7 @@
 // DTS-Avro as a RecordFormat: records built by record.ts, encoded by one RecordEncoder (its
 // per-table byte cache lives as long as the format). A snapshot thread encodes the image fields.
-import type { RecordFormat, SnapshotRowsEncoder } from '../record-format.ts';
-import { createRecordEncoder, encodeSnapshotImages } from './codec.ts';
+import type { RecordFormat } from '../record-format.ts';
+import { createRecordEncoder } from './codec.ts';
 import { ddlRecord, rowRecord, snapshotRecordShell } from './record.ts';
 
 export function dtsAvroFormat(sourceVersion: string): RecordFormat {
@@ -19,5 +19,3 @@ export function dtsAvroFormat(sourceVersion: string): RecordFormat {
     ddl: (ddl, id) => encode(ddlRecord(ddl, { id, sourceVersion })),
   };
 }
-
-export const dtsAvroSnapshotRows: SnapshotRowsEncoder = encodeSnapshotImages;

@@ -6,23 +6,28 @@ import { timestamp } from '../../format/dts-avro/values.ts';
 
 const ZERO = 48;
 
-function digitsAt(text: string, start: number, end: number): number {
+/** The text as a string (the binlog) or as its ASCII bytes (a snapshot SELECT, not decoded). */
+type Text = string | Uint8Array;
+
+const codeAt = (text: Text, i: number): number => (typeof text === 'string' ? text.charCodeAt(i) : text[i]!);
+
+function digitsAt(text: Text, start: number, end: number): number {
   let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + text.charCodeAt(i) - ZERO;
+  for (let i = start; i < end; i++) value = value * 10 + codeAt(text, i) - ZERO;
   return value;
 }
 
 // `.f` to `.ffffff` as microseconds; `start` is the index after the dot.
-function microsAt(text: string, start: number): number {
+function microsAt(text: Text, start: number): number {
   let micros = 0;
   let i = start;
-  for (; i < text.length && i < start + 6; i++) micros = micros * 10 + text.charCodeAt(i) - ZERO;
+  for (; i < text.length && i < start + 6; i++) micros = micros * 10 + codeAt(text, i) - ZERO;
   for (; i < start + 6; i++) micros *= 10;
   return micros;
 }
 
 /** `YYYY-MM-DD` */
-export function parseDateText(text: string): DateTimeParts {
+export function parseDateText(text: Text): DateTimeParts {
   return {
     year: digitsAt(text, 0, 4),
     month: digitsAt(text, 5, 7),
@@ -35,7 +40,7 @@ export function parseDateText(text: string): DateTimeParts {
 }
 
 /** `YYYY-MM-DD HH:MM:SS[.ffffff]`; `millis` holds microseconds, as in DTS. */
-export function parseDateTimeText(text: string): DateTimeParts {
+export function parseDateTimeText(text: Text): DateTimeParts {
   return {
     year: digitsAt(text, 0, 4),
     month: digitsAt(text, 5, 7),

@@ -5,6 +5,7 @@
 //    (zongji-decoding.ts);
 //  - snapshot: Buffers as mysql2 hands them with SNAPSHOT_QUERY_OPTIONS, SNAPSHOT_SESSION_SQL and
 //    snapshotSelectList (snapshot-query.ts).
+import { type CellForm, cellFromBytes } from '../../format/dts-avro/cell-forms.ts';
 import type { DateTimeParts, DtsValue } from '../../format/dts-avro/values.ts';
 import {
   binaryGeometry,
@@ -136,35 +137,55 @@ export function binlogConverter(spec: ColumnSpec): CellConverter {
   }
 }
 
-/** Converter for one column's cells as the snapshot SELECT hands them (see snapshot-query.ts). */
-export function snapshotConverter(spec: ColumnSpec): CellConverter {
-  const { typeNumber, precision, scale } = spec;
-  if (isBytes(typeNumber)) return orNull(bytes(spec));
-  if (isTemporal(typeNumber)) {
-    const convert = temporal(spec, parseTimeText);
-    return orNull<Buffer>((value) => convert(value.toString('latin1')));
+/**
+ * What one column's cells are as the snapshot SELECT hands them (see snapshot-query.ts): for
+ * text, numbers and dates the bytes are the DTS value's own field (written as they are by
+ * snapshot-images.ts), the rest converted.
+ */
+export function snapshotCellForm(spec: ColumnSpec): CellForm {
+  const { typeNumber, precision, scale, charset } = spec;
+  if (typeNumber === TYPE.VARCHAR || (typeNumber === TYPE.CHAR && charset !== 'binary')) {
+    return { kind: 'character', charset: charset ?? 'binary' };
   }
-  if (isIntegerType(typeNumber)) {
-    return orNull<Buffer>((value) => integer(precision, value.toString('latin1')));
-  }
+  if (isBlobType(typeNumber)) return { kind: 'binaryObject', type: charset === 'binary' ? 'BLOB' : 'TEXT' };
+  if (isIntegerType(typeNumber)) return { kind: 'integer', precision };
   switch (typeNumber) {
     case TYPE.DECIMAL:
-      return orNull<Buffer>((value) => decimal(value.toString('latin1'), precision, scale));
+      return { kind: 'decimal', precision, scale };
+    case TYPE.DATETIME:
+      return { kind: 'dateTime', parts: parseDateTimeText };
+    case TYPE.DATE:
+      return { kind: 'dateTime', parts: parseDateText };
+    default:
+      return { kind: 'other', convert: otherSnapshotCell(spec) };
+  }
+}
+
+/** Converter for one column's cells as the snapshot SELECT hands them. */
+export const snapshotConverter = (spec: ColumnSpec): CellConverter =>
+  orNull(cellFromBytes(snapshotCellForm(spec)));
+
+function otherSnapshotCell(spec: ColumnSpec): Convert<Buffer> {
+  const { typeNumber, precision, scale } = spec;
+  if (isBytes(typeNumber)) return bytes(spec);
+  if (isTemporal(typeNumber)) {
+    const convert = temporal(spec, parseTimeText);
+    return (value) => convert(value.toString('latin1'));
+  }
+  switch (typeNumber) {
     // The select list reads FLOAT as DOUBLE: exact text of the stored float32.
     case TYPE.FLOAT:
-      return orNull<Buffer>((value) =>
-        float(shortestFloat32(Number(value.toString('latin1'))), precision, scale),
-      );
+      return (value) => float(shortestFloat32(Number(value.toString('latin1'))), precision, scale);
     case TYPE.DOUBLE:
-      return orNull<Buffer>((value) => float(Number(value.toString('latin1')), precision, scale));
+      return (value) => float(Number(value.toString('latin1')), precision, scale);
     case TYPE.YEAR:
-      return orNull<Buffer>((value) => dateTime(yearParts(Number(value.toString('latin1')))));
+      return (value) => dateTime(yearParts(Number(value.toString('latin1'))));
     // The select list converts ENUM/SET labels to utf8mb4; JSON text is utf8mb4.
     case TYPE.JSON:
     case TYPE.ENUM:
     case TYPE.SET: {
       const type = typeNumber === TYPE.JSON ? 'JSON' : typeNumber === TYPE.ENUM ? 'ENUM' : 'SET';
-      return orNull<Buffer>((value) => textObject(type, value.toString('utf8')));
+      return (value) => textObject(type, value.toString('utf8'));
     }
     default:
       throw unsupported(spec);

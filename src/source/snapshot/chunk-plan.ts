@@ -206,12 +206,18 @@ function cursorParams(queries: ChunkQueries, cursor: ChunkCursor): string[] {
 
 /** The cursor after a row as the chunk SELECT returned it (raw cells, see SNAPSHOT_QUERY_OPTIONS). */
 export function cursorAfter(key: ChunkKey, row: readonly unknown[]): ChunkCursor {
-  return {
-    key: key.columns.map((column) => column.name),
-    hex: key.positions.map((position, i) => {
+  return cursorOf(
+    key.columns.map((column) => column.name),
+    key.positions.map((position, i) => {
       const cell = row[position];
       if (!Buffer.isBuffer(cell)) throw new Error(`key column ${key.columns[i]!.name} returned no bytes`);
-      return cell.toString('hex');
+      return cell;
     }),
-  };
+  );
 }
+
+/** The cursor after a row whose key columns `names` hold `cells`, as the chunk SELECT returned them. */
+export const cursorOf = (names: string[], cells: readonly Buffer[]): ChunkCursor => ({
+  key: names,
+  hex: cells.map((cell) => cell.toString('hex')),
+});

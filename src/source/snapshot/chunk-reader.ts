@@ -1,10 +1,10 @@
-// Reads a table's rows as DTS cells, one chunk per short autocommit SELECT (chunk-plan.ts), so the
-// snapshot holds no lock and no long transaction. Needs only SELECT (information_schema included).
+// Reads a table's rows as the server sends them, one chunk per short autocommit SELECT
+// (chunk-plan.ts), so the snapshot holds no lock and no long transaction. Needs only SELECT
+// (information_schema included). Cells stay bytes: who encodes them decides what to build.
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { DtsValue } from '../../format/dts-avro/values.ts';
 import { SNAPSHOT_QUERY_OPTIONS } from '../mysql/snapshot-query.ts';
-import { type CellConverter, snapshotConverter } from '../mysql/value-converters.ts';
-import type { TableSchema } from '../row-change.ts';
+import type { SnapshotRow, TableSchema } from '../row-change.ts';
 import {
   type ChunkCursor,
   type ChunkKey,
@@ -18,18 +18,16 @@ import {
 } from './chunk-plan.ts';
 
 export interface Chunk {
-  /** Rows in key order, cells aligned with `TableSchema.columns`. */
-  rows: DtsValue[][];
+  /** Rows in key order (convert a cell with snapshotConverter). */
+  rows: SnapshotRow[];
   /** Resume after this (store it, pass it to the next readChunk); null when the table is exhausted. */
   last: ChunkCursor | null;
-  /** Per row, the cursor right after it (empty without a key): where a restart resumes when only part of the chunk was written. */
-  cursors: ChunkCursor[];
 }
 
 export interface ChunkReader {
   /** The key columns chunks page on; null: no usable key, the table is one unordered chunk. */
   key: string[] | null;
-  /** Positions of the key columns in `TableSchema.columns` (for keyIdentity); empty without a key. */
+  /** Positions of the key columns in `TableSchema.columns` (for keyIdentity and cursorAfter); empty without a key. */
   keyIndexes: number[];
   /** NO_USABLE_KEY when `key` is null: a restart reads the whole table again. */
   warning: string | null;
@@ -48,12 +46,10 @@ const COLLATIONS_SQL = `SELECT COLUMN_NAME, COLLATION_NAME FROM information_sche
  * Loads the collations of text key columns, which TableSchema does not carry.
  */
 export async function createChunkReader(conn: Connection, table: TableSchema): Promise<ChunkReader> {
-  const converters = table.columns.map(snapshotConverter);
-  const select = async (sql: string, values: (string | number)[]): Promise<unknown[][]> => {
+  const select = async (sql: string, values: (string | number)[]): Promise<SnapshotRow[]> => {
     const [rows] = await conn.query<RowDataPacket[]>({ sql, values, ...SNAPSHOT_QUERY_OPTIONS });
-    return rows as unknown as unknown[][];
+    return rows as unknown as SnapshotRow[];
   };
-  const convert = (rows: unknown[][]): DtsValue[][] => rows.map((row) => convertRow(converters, row));
 
   const key = chooseChunkKey(table);
   if (key === null) {
@@ -65,7 +61,7 @@ export async function createChunkReader(conn: Connection, table: TableSchema): P
       async readChunk(after) {
         if (after !== null)
           throw new Error(`${table.database}.${table.table} has no chunk key to resume after`);
-        return { rows: convert(await select(sql, [])), last: null, cursors: [] };
+        return { rows: await select(sql, []), last: null };
       },
     };
   }
@@ -81,15 +77,9 @@ export async function createChunkReader(conn: Connection, table: TableSchema): P
       const lastRow = rows.at(-1);
       // A short chunk is the end of the index; rows inserted beyond it later come from the binlog.
       const last = rows.length < limit || lastRow === undefined ? null : cursorAfter(key, lastRow);
-      return { rows: convert(rows), last, cursors: rows.map((row) => cursorAfter(key, row)) };
+      return { rows, last };
     },
   };
-}
-
-function convertRow(converters: readonly CellConverter[], row: readonly unknown[]): DtsValue[] {
-  const cells = new Array<DtsValue>(converters.length);
-  for (let i = 0; i < converters.length; i++) cells[i] = converters[i]!(row[i]);
-  return cells;
 }
 
 async function loadCollations(

@@ -9,7 +9,7 @@ import {
   snapshotSelectList,
 } from '../../../src/source/mysql/snapshot-query.ts';
 import { snapshotConverter } from '../../../src/source/mysql/value-converters.ts';
-import type { TableSchema } from '../../../src/source/row-change.ts';
+import type { SnapshotRow, TableSchema } from '../../../src/source/row-change.ts';
 import {
   type ChunkCursor,
   chooseChunkKey,
@@ -206,14 +206,19 @@ describe('chunk reader: keyset pages equal one ordered SELECT', () => {
     return (rows as unknown as unknown[][]).map((row) => row.map((cell, i) => converters[i]!(cell)));
   }
 
-  async function readAll(reader: ChunkReader, from: ChunkCursor | null) {
+  const converted = (table: TableSchema, rows: readonly SnapshotRow[]): DtsValue[][] => {
+    const converters = table.columns.map(snapshotConverter);
+    return rows.map((row) => row.map((cell, i) => converters[i]!(cell)));
+  };
+
+  async function readAll(table: TableSchema, reader: ChunkReader, from: ChunkCursor | null) {
     const rows: DtsValue[][] = [];
     const cursors: ChunkCursor[] = [];
     let after = from;
     do {
       const chunk = await reader.readChunk(after, CHUNK);
       expect(chunk.rows.length).toBeLessThanOrEqual(CHUNK);
-      rows.push(...chunk.rows);
+      rows.push(...converted(table, chunk.rows));
       after = chunk.last;
       if (after !== null) cursors.push(after);
     } while (after !== null);
@@ -247,7 +252,7 @@ describe('chunk reader: keyset pages equal one ordered SELECT', () => {
 
       const reader = await createChunkReader(sync, table);
       expect(reader).toMatchObject({ key: c.key, warning: null });
-      const { rows, cursors } = await readAll(reader, null);
+      const { rows, cursors } = await readAll(table, reader, null);
       expect(rows).toEqual(expected);
       expect(new Set(rows.map((row) => keyIdentity(row, reader.keyIndexes))).size).toBe(rows.length);
 
@@ -256,7 +261,7 @@ describe('chunk reader: keyset pages equal one ordered SELECT', () => {
       const stored: ChunkCursor = JSON.parse(JSON.stringify(cursors[k - 1]));
       const restarted = await syncConnection();
       try {
-        const resumed = await readAll(await createChunkReader(restarted, table), stored);
+        const resumed = await readAll(table, await createChunkReader(restarted, table), stored);
         expect(resumed.rows).toEqual(expected.slice(k * CHUNK));
       } finally {
         await restarted.end();
@@ -314,7 +319,7 @@ describe('chunk reader: keyset pages equal one ordered SELECT', () => {
       const sortedByV = ['v', ...table.columns.map((column) => column.name)];
       const expected = await oneSelect(table, sortedByV);
       expect(chunk.rows).toHaveLength(3);
-      expect(chunk.rows).toEqual(expect.arrayContaining(expected));
+      expect(converted(table, chunk.rows)).toEqual(expect.arrayContaining(expected));
       await expect(reader.readChunk({ key: ['v'], hex: ['31'] }, 1)).rejects.toThrow(/no chunk key/);
     }
   });

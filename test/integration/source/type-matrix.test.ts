@@ -2,6 +2,9 @@ import type { AnyBinlogEvent, TableMapEvent, WriteRowsEvent } from '@vlasky/zong
 import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecordEncoder, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
+import { rowRecord, snapshotRecordShell } from '../../../src/format/dts-avro/record.ts';
+import { snapshotImagesEncoder } from '../../../src/format/dts-avro/snapshot-images.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { columnSpecsFromTableMap, layoutDrift } from '../../../src/source/mysql/column-spec.ts';
 import { loadTableSchema } from '../../../src/source/mysql/load-table-schema.ts';
@@ -10,9 +13,13 @@ import {
   SNAPSHOT_SESSION_SQL,
   snapshotSelectList,
 } from '../../../src/source/mysql/snapshot-query.ts';
-import { binlogConverter, snapshotConverter } from '../../../src/source/mysql/value-converters.ts';
+import {
+  binlogConverter,
+  snapshotCellForm,
+  snapshotConverter,
+} from '../../../src/source/mysql/value-converters.ts';
 import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../../../src/source/mysql/zongji-decoding.ts';
-import type { ColumnSpec, TableSchema } from '../../../src/source/row-change.ts';
+import type { ColumnSpec, SnapshotRow, TableSchema } from '../../../src/source/row-change.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
 
@@ -103,12 +110,16 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
     );
   }
 
-  async function fromSnapshot(table: string): Promise<DtsValue[][]> {
+  async function snapshotRows(table: string): Promise<SnapshotRow[]> {
     const { columns } = schemaOf(table);
-    const converters = columns.map(snapshotConverter);
     const sql = `SELECT ${snapshotSelectList(columns)} FROM ${database}.${table} ORDER BY id`;
     const [rows] = await snapshot.query<mysql.RowDataPacket[]>({ sql, ...SNAPSHOT_QUERY_OPTIONS });
-    return (rows as unknown as unknown[][]).map((row) => row.map((cell, i) => converters[i]!(cell)));
+    return rows as unknown as SnapshotRow[];
+  }
+
+  async function fromSnapshot(table: string): Promise<DtsValue[][]> {
+    const converters = schemaOf(table).columns.map(snapshotConverter);
+    return (await snapshotRows(table)).map((row) => row.map((cell, i) => converters[i]!(cell)));
   }
 
   describe.each(cases)('$table', (c) => {
@@ -135,6 +146,26 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
         for (const [i, cell] of row.entries()) {
           expect(binlog[r]?.[i], `row ${r + 1} column ${columns[i]!.name}`).toEqual(cell);
         }
+      }
+    });
+
+    it('writes INIT records from the snapshot bytes as the binlog values encode', async () => {
+      const schema = schemaOf(c.table);
+      const binlog = fromBinlog(c.table);
+      const { bytes, ends } = snapshotImagesEncoder(schema.columns.map(snapshotCellForm))(
+        await snapshotRows(c.table),
+      );
+      const { encodeWithImages } = createRecordEncoder();
+      const ctx = { id: 1, objectName: `${database}.${c.table}`, sourceVersion: '10.11' };
+      const at = { file: 'b.000001', offset: 4, gtid: '', timestamp: 0 };
+      expect(ends).toHaveLength(binlog.length);
+      for (const [r, cells] of binlog.entries()) {
+        const images = bytes.subarray(r > 0 ? ends[r - 1] : 0, ends[r]);
+        const record = encodeWithImages(snapshotRecordShell(schema, at, ctx), images);
+        const expected = encodeRecord(
+          rowRecord({ operation: 'INIT', table: schema, before: null, after: cells, position: at }, ctx),
+        );
+        expect(record.equals(expected), `row ${r + 1}`).toBe(true);
       }
     });
   });

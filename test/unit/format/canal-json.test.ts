@@ -15,6 +15,7 @@ import {
   textObject,
   timestamp,
 } from '../../../src/format/dts-avro/values.ts';
+import { snapshotCellForm } from '../../../src/source/mysql/value-converters.ts';
 import type { TableSchema } from '../../../src/source/row-change.ts';
 import { change, column, position } from './dts-avro-fixtures.ts';
 
@@ -93,7 +94,14 @@ describe('Canal JSON records', () => {
   });
 
   it('writes copied rows as INIT (dts) or INSERT (canal), from the bytes a snapshot thread encoded', () => {
-    const packed = canalJsonSnapshotRows(users())([row(1, 'x', 2), row(2, 'y', null)]);
+    const forms = users().columns.map(snapshotCellForm);
+    const packed = canalJsonSnapshotRows(
+      users(),
+      forms,
+    )([
+      [Buffer.from('1'), Buffer.from('x'), Buffer.from('2')],
+      [Buffer.from('2'), Buffer.from('y'), null],
+    ]);
     const second = packed.bytes.subarray(packed.ends[0], packed.ends[1]);
     const dts = read(table.snapshotRow(position(), 9, Buffer.from(second)));
     expect([dts.type, dts.data, dts.id]).toEqual(['INIT', [{ id: '2', email: 'y', score: null }], 9]);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createRecordEncoder,
-  decodeRecord,
-  encodeRecord,
-  encodeSnapshotImages,
-} from '../../../src/format/dts-avro/codec.ts';
+import { createRecordEncoder, decodeRecord, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { ddlRecord, rowRecord } from '../../../src/format/dts-avro/record.ts';
 import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import {
@@ -166,29 +161,6 @@ describe('createRecordEncoder', () => {
       },
     );
     for (const rec of records) expect(encode(rec).equals(encodeRecord(rec))).toBe(true);
-  });
-
-  it('assembles INIT records from images encoded apart (by a snapshot thread) into the same bytes', () => {
-    const { encodeWithImages } = createRecordEncoder();
-    const blob: TableSchema = { ...table, columns: [column('blob', 252)] };
-    // Rows of 100 KB each overflow the first buffer guess: the images grow it.
-    const rows = [row, [...row].reverse(), row];
-    const blobs = [1, 2, 3].map((n) => [binaryObject('BLOB', Buffer.alloc(100_000, n))]);
-    for (const [t, list] of [
-      [table, rows],
-      [blob, blobs],
-    ] as const) {
-      const { bytes, ends } = encodeSnapshotImages(list);
-      list.forEach((cells, i) => {
-        const rec = rowRecord(
-          { operation: 'INIT', table: t, before: null, after: cells, position: position() },
-          { ...ctx, id: i + 1 },
-        );
-        const images = bytes.subarray(i > 0 ? ends[i - 1] : 0, ends[i]);
-        const shell = { ...rec, beforeImages: null, afterImages: null };
-        expect(encodeWithImages(shell, images).equals(encodeRecord(rec))).toBe(true);
-      });
-    }
   });
 
   it('does not reuse the table part of a table whose columns changed under the same name', () => {

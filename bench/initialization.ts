@@ -253,8 +253,9 @@ async function main(): Promise<void> {
         const chunk = await reader.readChunk(cursor, CHUNK_SIZE);
         const t1 = now();
         const encoded = encodeChunk(how, chunk, position);
+        const initRecord = encoder.snapshotRows(position);
         for (let row = 0; row < encoded.count; row++) {
-          const value = encoder.snapshotRow(position, ++n, bytesAt(encoded.images, row));
+          const value = initRecord(++n, bytesAt(encoded.images, row));
           bytes += value.length + bytesAt(encoded.keys!, row).length;
         }
         readSeconds += (t1 - t0) / 1000;

@@ -27,8 +27,11 @@ export interface DdlChange {
 export interface TableEncoder {
   /** An INSERT, UPDATE or DELETE as a Kafka message value; `id` increases per record within a job. */
   row(change: RowChange, id: number): Buffer;
-  /** An INIT record around the bytes snapshotRows encoded for its row. */
-  snapshotRow(position: SourcePosition, id: number, rowBytes: Buffer): Buffer;
+  /**
+   * INIT records at `position` (a snapshot window's rows), each around the bytes snapshotRows
+   * encoded for its row.
+   */
+  snapshotRows(position: SourcePosition): (id: number, rowBytes: Buffer) => Buffer;
 }
 
 export interface RecordFormat {

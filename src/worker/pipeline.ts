@@ -334,13 +334,14 @@ export async function createPipeline(opts: PipelineOptions): Promise<Pipeline> {
         const base = progress ?? { tables: {}, initialized: [] };
         // INIT records are stamped with when they were read; their position is the stream's.
         const at = { ...streamAt, timestamp: Math.floor(now() / 1000) };
+        const initRecord = encoder.snapshotRows(at);
         let copied: ProgressAt;
         for (const row of window.survivors()) {
           const message = {
             topic: route.topic,
             partition: chunk.partitions[row]!,
             key: chunk.keys ? bytesAt(chunk.keys, row) : null,
-            value: encoder.snapshotRow(at, context.takeId(), bytesAt(chunk.images, row)),
+            value: initRecord(context.takeId(), bytesAt(chunk.images, row)),
           };
           copied = { base, table: window.table, chunk, row };
           enqueue(message, 'INIT', at, copied);

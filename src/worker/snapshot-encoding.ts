@@ -24,7 +24,7 @@ export interface Packed {
 export interface EncodedChunk {
   /** Rows in key order. */
   count: number;
-  /** Each row's part of its record, in the job's format (RecordFormat's snapshotRow takes it). */
+  /** Each row's part of its record, in the job's format (a TableEncoder's snapshotRows takes it). */
   images: Packed;
   /** Each row's Kafka record key, UTF-8; null for a table without a key. */
   keys: Packed | null;

@@ -102,7 +102,7 @@ export function canalJsonFormat(opts: CanalJsonOptions): RecordFormat {
             return record(write(after!), position, id, changed(before!, after!), 'UPDATE');
           return record(write(after!), position, id, 'null', operation === 'INIT' ? initType : operation);
         },
-        snapshotRow: (position, id, rowBytes) =>
+        snapshotRows: (position) => (id, rowBytes) =>
           record(rowBytes.toString('utf8'), position, id, 'null', initType),
       };
     },

@@ -1,6 +1,7 @@
 // A Kafka message value is one record in plain Avro binary: no schema-registry prefix, no framing.
 import avro from 'avsc';
 import { type DtsRecord, RecordType } from './schema.ts';
+import { longSize, putLong } from './varint.ts';
 
 export const encodeRecord = (rec: DtsRecord): Buffer => RecordType.toBuffer(rec);
 
@@ -10,8 +11,12 @@ export const decodeRecord = (buf: Buffer): DtsRecord => RecordType.fromBuffer(bu
 /** Encodes records byte for byte as encodeRecord does, faster for records of a table seen before. */
 export interface RecordEncoder {
   encode(rec: DtsRecord): Buffer;
-  /** `rec` with image bytes from encodeSnapshotImages in place of its own images. */
-  encodeWithImages(rec: DtsRecord, images: Buffer): Buffer;
+  /**
+   * Records like `shell` with their id and, in place of its images, image bytes from
+   * snapshotImagesEncoder (a snapshot window's rows, all at one position): every other byte is
+   * encoded once, a record is its pieces copied.
+   */
+  encodeInitRecords(shell: DtsRecord): (id: number, images: Buffer) => Buffer;
 }
 
 // An Avro record's encoding is its fields' encodings one after another. The middle fields depend
@@ -34,6 +39,8 @@ const partType = (name: string, from: number, to: number): avro.Type =>
     fields: FIELDS.slice(from, to).map((f) => ({ name: f.name, type: f.type })),
   });
 const HEAD = partType('RecordHead', 0, 6);
+const VERSION = partType('RecordVersion', 0, 1);
+const AFTER_ID = partType('RecordAfterId', 2, 6);
 const MIDDLE_FIELDS = FIELDS.slice(6, 12);
 const IMAGES = partType('RecordImages', 12, 14);
 const TAIL = partType('RecordTail', 14, 15);
@@ -93,8 +100,27 @@ export function createRecordEncoder(): RecordEncoder {
     }
   };
 
+  const encodeInitRecords = (shell: DtsRecord) => {
+    const version = VERSION.toBuffer(shell);
+    const rest = Buffer.concat([AFTER_ID.toBuffer(shell), middleOf(shell)]);
+    const tail = TAIL.toBuffer(shell);
+    return (id: number, images: Buffer): Buffer => {
+      // Beyond 2^53 (never, in practice) the long type's own path is the exact one.
+      if (!Number.isSafeInteger(id) || id < 0) return assemble({ ...shell, id }, images);
+      const out = Buffer.allocUnsafe(
+        version.length + longSize(id) + rest.length + images.length + tail.length,
+      );
+      let pos = version.copy(out, 0);
+      pos = putLong(out, pos, id);
+      pos += rest.copy(out, pos);
+      pos += images.copy(out, pos);
+      tail.copy(out, pos);
+      return out;
+    };
+  };
+
   return {
     encode: (rec) => assemble(rec, null),
-    encodeWithImages: assemble,
+    encodeInitRecords,
   };
 }

@@ -5,15 +5,15 @@ import { createRecordEncoder } from './codec.ts';
 import { ddlRecord, rowRecord, snapshotRecordShell } from './record.ts';
 
 export function dtsAvroFormat(sourceVersion: string): RecordFormat {
-  const { encode, encodeWithImages } = createRecordEncoder();
+  const { encode, encodeInitRecords } = createRecordEncoder();
   return {
     name: 'dts-avro',
     table(schema, target) {
       const { objectName } = target;
       return {
         row: (change, id) => encode(rowRecord(change, { id, objectName, sourceVersion })),
-        snapshotRow: (position, id, images) =>
-          encodeWithImages(snapshotRecordShell(schema, position, { id, objectName, sourceVersion }), images),
+        snapshotRows: (position) =>
+          encodeInitRecords(snapshotRecordShell(schema, position, { id: 0, objectName, sourceVersion })),
       };
     },
     ddl: (ddl, id) => encode(ddlRecord(ddl, { id, sourceVersion })),

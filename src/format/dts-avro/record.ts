@@ -123,7 +123,7 @@ export function rowRecord(change: RowChange, ctx: RowRecordContext): DtsRecord {
 
 /**
  * An INIT record of `table` without its images, for images encoded apart (a snapshot thread) and
- * put in by RecordEncoder.encodeWithImages.
+ * put in by RecordEncoder.encodeInitRecords.
  */
 export function snapshotRecordShell(
   table: TableSchema,

@@ -10,6 +10,7 @@ import type { PackedRows } from '../record-format.ts';
 import { type CellForm, cellFromBytes } from './cell-forms.ts';
 import { RecordType } from './schema.ts';
 import { BINARY_OBJECT, CHARACTER, DATETIME, type DateTimeParts, DECIMAL, INTEGER } from './values.ts';
+import { longBytes, putLong, zigzag } from './varint.ts';
 
 interface NamedType {
   name?: string;
@@ -49,24 +50,9 @@ const ROW_HEAD = [
 ].map(zigzag);
 const NULL_CELL = zigzag(branch(CELL, (t) => t.typeName === 'null'));
 
-function zigzag(n: number): number {
-  return n >= 0 ? n * 2 : -n * 2 - 1;
-}
-
-/** The bytes of Avro ints and longs: zigzag varints. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  let m = zigzag(n);
-  while (m >= 0x80) {
-    out.push((m % 0x80) | 0x80);
-    m = Math.floor(m / 0x80);
-  }
-  out.push(m);
-  return out;
-}
 const stringBytes = (s: string): number[] => {
   const utf8 = Buffer.from(s);
-  return [...varint(utf8.length), ...utf8];
+  return [...longBytes(utf8.length), ...utf8];
 };
 
 /** A growing buffer rows are written into; `room` is called before every write. */
@@ -83,16 +69,6 @@ const room = (out: Output, n: number) => {
   out.buf = grown;
 };
 
-function putLong(out: Output, n: number) {
-  let m = zigzag(n);
-  const { buf } = out;
-  while (m >= 0x80) {
-    buf[out.pos++] = (m % 0x80) | 0x80;
-    m = Math.floor(m / 0x80);
-  }
-  buf[out.pos++] = m;
-}
-
 function putConstant(out: Output, bytes: Uint8Array) {
   out.buf.set(bytes, out.pos);
   out.pos += bytes.length;
@@ -107,7 +83,7 @@ function framed(before: number[], after: number[] = []): CellWriter {
   return (out, bytes) => {
     room(out, head.length + 10 + bytes.length + tail.length);
     putConstant(out, head);
-    putLong(out, bytes.length);
+    out.pos = putLong(out.buf, out.pos, bytes.length);
     out.pos += bytes.copy(out.buf, out.pos);
     if (tail.length > 0) putConstant(out, tail);
   };
@@ -116,13 +92,13 @@ function framed(before: number[], after: number[] = []): CellWriter {
 function cellWriter(form: CellForm): CellWriter {
   switch (form.kind) {
     case 'integer':
-      return framed([...varint(cellBranch(INTEGER)), ...varint(form.precision)]);
+      return framed([...longBytes(cellBranch(INTEGER)), ...longBytes(form.precision)]);
     case 'decimal':
-      return framed(varint(cellBranch(DECIMAL)), [...varint(form.precision), ...varint(form.scale)]);
+      return framed(longBytes(cellBranch(DECIMAL)), [...longBytes(form.precision), ...longBytes(form.scale)]);
     case 'character':
-      return framed([...varint(cellBranch(CHARACTER)), ...stringBytes(form.charset)]);
+      return framed([...longBytes(cellBranch(CHARACTER)), ...stringBytes(form.charset)]);
     case 'binaryObject':
-      return framed([...varint(cellBranch(BINARY_OBJECT)), ...stringBytes(form.type)]);
+      return framed([...longBytes(cellBranch(BINARY_OBJECT)), ...stringBytes(form.type)]);
     case 'dateTime': {
       const head = zigzag(cellBranch(DATETIME));
       return (out, bytes) => {
@@ -135,7 +111,7 @@ function cellWriter(form: CellForm): CellWriter {
           if (v === null) buf[out.pos++] = f.ifNull;
           else {
             buf[out.pos++] = f.ifInt;
-            putLong(out, v);
+            out.pos = putLong(buf, out.pos, v);
           }
         }
       };
@@ -162,7 +138,7 @@ export function snapshotImagesEncoder(
   forms: readonly CellForm[],
 ): (rows: readonly SnapshotRow[]) => PackedRows {
   const writers = forms.map(cellWriter);
-  const count = varint(forms.length);
+  const count = longBytes(forms.length);
   const head = Uint8Array.from([...ROW_HEAD, ...(forms.length > 0 ? count : [])]);
   return (rows) => {
     const ends = new Uint32Array(rows.length);

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordEncoder, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { rowRecord, snapshotRecordShell } from '../../../src/format/dts-avro/record.ts';
+import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import { snapshotImagesEncoder } from '../../../src/format/dts-avro/snapshot-images.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { columnSpecsFromTableMap, layoutDrift } from '../../../src/source/mysql/column-spec.ts';
@@ -22,6 +23,10 @@ import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../../../src/source/mys
 import type { ColumnSpec, SnapshotRow, TableSchema } from '../../../src/source/row-change.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { cases } from '../../support/type-matrix-cases.ts';
+
+// An INIT record as the pipeline assembles it around images encoded apart.
+const encodeWithImages = (shell: DtsRecord, images: Buffer) =>
+  createRecordEncoder().encodeInitRecords(shell)(Number(shell.id), images);
 
 // One table per family of MySQL types, rows with extremes, zero values and all NULLs, read (a) from
 // the binlog through zongji with the least-privilege account and (b) by the snapshot SELECT; both
@@ -155,7 +160,6 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
       const { bytes, ends } = snapshotImagesEncoder(schema.columns.map(snapshotCellForm))(
         await snapshotRows(c.table),
       );
-      const { encodeWithImages } = createRecordEncoder();
       const ctx = { id: 1, objectName: `${database}.${c.table}`, sourceVersion: '10.11' };
       const at = { file: 'b.000001', offset: 4, gtid: '', timestamp: 0 };
       expect(ends).toHaveLength(binlog.length);

@@ -103,12 +103,12 @@ describe('Canal JSON records', () => {
       [Buffer.from('2'), Buffer.from('y'), null],
     ]);
     const second = packed.bytes.subarray(packed.ends[0], packed.ends[1]);
-    const dts = read(table.snapshotRow(position(), 9, Buffer.from(second)));
+    const dts = read(table.snapshotRows(position())(9, Buffer.from(second)));
     expect([dts.type, dts.data, dts.id]).toEqual(['INIT', [{ id: '2', email: 'y', score: null }], 9]);
     // The same record as the streaming path writes for the row.
     expect(dts).toEqual(read(table.row(change('INIT', null, row(2, 'y', null), users()), 9)));
     const canal = canalJsonFormat({ types: 'canal', now: () => NOW }).table(users(), target);
-    expect(read(canal.snapshotRow(position(), 9, Buffer.from(second))).type).toBe('INSERT');
+    expect(read(canal.snapshotRows(position())(9, Buffer.from(second))).type).toBe('INSERT');
   });
 
   it('writes DDL with isDdl, the statement and no row fields; its type by the chosen convention', () => {

@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { cellFromBytes } from '../../../src/format/dts-avro/cell-forms.ts';
 import { createRecordEncoder, decodeRecord, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { rowRecord, snapshotRecordShell } from '../../../src/format/dts-avro/record.ts';
+import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import { snapshotImagesEncoder } from '../../../src/format/dts-avro/snapshot-images.ts';
 import { snapshotCellForm } from '../../../src/source/mysql/value-converters.ts';
 import type { ColumnSpec, SnapshotRow, TableSchema } from '../../../src/source/row-change.ts';
 import { column, position } from './dts-avro-fixtures.ts';
+
+// An INIT record as the pipeline assembles it around images encoded apart.
+const encodeWithImages = (shell: DtsRecord, images: Buffer) =>
+  createRecordEncoder().encodeInitRecords(shell)(Number(shell.id), images);
 
 const text = (s: string) => Buffer.from(s, 'latin1');
 
@@ -111,7 +116,6 @@ describe('snapshot images written from the bytes', () => {
 
   it('are byte for byte the images of the values the cells mean, in whole INIT records', () => {
     const { bytes, ends } = snapshotImagesEncoder(forms)(rows);
-    const { encodeWithImages } = createRecordEncoder();
     expect(ends).toHaveLength(rows.length);
     rows.forEach((row, i) => {
       const rec = rowRecord(
@@ -129,6 +133,24 @@ describe('snapshot images written from the bytes', () => {
     expect(ends.at(-1)).toBe(bytes.length);
   });
 
+  it('go into records of ids of every length, each record its own buffer', () => {
+    const { bytes, ends } = snapshotImagesEncoder(forms)(rows.slice(0, 1));
+    const images = bytes.subarray(0, ends[0]);
+    const initRecord = createRecordEncoder().encodeInitRecords(
+      snapshotRecordShell(table, position(), { ...ctx, id: 0 }),
+    );
+    const made = [1, 63, 64, 8191, 8192, 2 ** 31, 2 ** 53 - 1].map((id) => {
+      const rec = rowRecord(
+        { operation: 'INIT', table, before: null, after: cellsOf(rows[0]!), position: position() },
+        { ...ctx, id },
+      );
+      const record = initRecord(id, images);
+      expect(record.equals(encodeRecord(rec)), `id ${id}`).toBe(true);
+      return record;
+    });
+    expect(made[0]!.buffer === made[1]!.buffer && made[0]!.byteOffset === made[1]!.byteOffset).toBe(false);
+  });
+
   it('write a table of no columns and a chunk of no rows', () => {
     const none: TableSchema = { ...table, columns: [], primaryKey: [] };
     const { bytes, ends } = snapshotImagesEncoder([])([[]]);
@@ -136,7 +158,7 @@ describe('snapshot images written from the bytes', () => {
       { operation: 'INIT', table: none, before: null, after: [], position: position() },
       { ...ctx, id: 1 },
     );
-    const assembled = createRecordEncoder().encodeWithImages(
+    const assembled = encodeWithImages(
       snapshotRecordShell(none, position(), { ...ctx, id: 1 }),
       bytes.subarray(0, ends[0]),
     );

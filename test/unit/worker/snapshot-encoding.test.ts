@@ -2,6 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createRecordEncoder, decodeRecord, encodeRecord } from '../../../src/format/dts-avro/codec.ts';
 import { rowRecord, snapshotRecordShell } from '../../../src/format/dts-avro/record.ts';
+import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import { choosePartition } from '../../../src/sink/partitioner.ts';
 import { snapshotConverter } from '../../../src/source/mysql/value-converters.ts';
 import type { SnapshotRow, TableSchema } from '../../../src/source/row-change.ts';
@@ -16,6 +17,10 @@ import {
   transferables,
 } from '../../../src/worker/snapshot-encoding.ts';
 import { column, position, usersTable } from '../format/dts-avro-fixtures.ts';
+
+// An INIT record as the pipeline assembles it around images encoded apart.
+const encodeWithImages = (shell: DtsRecord, images: Buffer) =>
+  createRecordEncoder().encodeInitRecords(shell)(Number(shell.id), images);
 
 const table = usersTable();
 const placement = {
@@ -36,7 +41,6 @@ const how = (t: TableSchema, keyIndexes: number[]) => chunkEncoding(t, keyIndexe
 describe('encodeChunk', () => {
   it('packs per row what the pipeline needs, equal to what it would compute from the cells', () => {
     const chunk = encodeChunk(how(table, [0]), { rows, last: cursors[2]! }, high);
-    const { encodeWithImages } = createRecordEncoder();
     expect(chunk.count).toBe(3);
     const identityAt = identitiesOf(table, chunk);
     rows.forEach((row, i) => {
@@ -96,7 +100,7 @@ describe('encodeChunk', () => {
     expect(chunk.last).toEqual(cursors[2]);
     expect(
       decodeRecord(
-        createRecordEncoder().encodeWithImages(
+        encodeWithImages(
           snapshotRecordShell(table, position(), { id: 1, objectName: 'shop.users', sourceVersion: 'v' }),
           bytesAt(chunk.images, 1),
         ),

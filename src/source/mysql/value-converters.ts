@@ -9,7 +9,6 @@ import { type CellForm, cellFromBytes } from '../../format/dts-avro/cell-forms.t
 import type { DateTimeParts, DtsValue } from '../../format/dts-avro/values.ts';
 import {
   binaryGeometry,
-  binaryObject,
   character,
   dateTime,
   decimal,
@@ -56,23 +55,27 @@ const parseBinlogTime = (text: string): DateTimeParts => carryLostTimeFields(par
 
 // Both paths hand the stored bytes of these.
 function bytes(spec: ColumnSpec): Convert<Buffer> {
-  const { typeNumber, charset, precision } = spec;
-  if (isBlobType(typeNumber)) {
-    const type = charset === 'binary' ? 'BLOB' : 'TEXT';
-    return (value) => binaryObject(type, value);
-  }
+  const stored = storedBytesForm(spec);
+  if (stored) return cellFromBytes(stored);
+  const { typeNumber, precision } = spec;
   if (typeNumber === TYPE.GEOMETRY) {
     // MySQL stores SRID (4 bytes) + WKB; DTS carries the WKB.
     const type = spec.sqlType.toUpperCase();
     return (value) => binaryGeometry(type, value.subarray(4));
   }
   if (typeNumber === TYPE.BIT) return (value) => integer(precision, unsignedBigEndianText(value));
-  if (typeNumber === TYPE.CHAR && charset === 'binary') {
-    // BINARY(n) is zero-padded to n bytes; the binlog image drops the trailing zeros.
-    return (value) => character(charset, value.length < precision ? padZeros(value, precision) : value);
+  // BINARY(n) is zero-padded to n bytes; the binlog image drops the trailing zeros.
+  return (value) => character('binary', value.length < precision ? padZeros(value, precision) : value);
+}
+
+/** Byte strings whose stored bytes are their DTS value's own field: TEXT/BLOB, CHAR and VARCHAR but BINARY(n). */
+function storedBytesForm(spec: ColumnSpec): CellForm | null {
+  const { typeNumber, charset } = spec;
+  if (isBlobType(typeNumber)) return { kind: 'binaryObject', type: charset === 'binary' ? 'BLOB' : 'TEXT' };
+  if (typeNumber === TYPE.VARCHAR || (typeNumber === TYPE.CHAR && charset !== 'binary')) {
+    return { kind: 'character', charset: charset ?? 'binary' };
   }
-  const name = charset ?? 'binary';
-  return (value) => character(name, value);
+  return null;
 }
 
 function padZeros(value: Buffer, length: number): Buffer {
@@ -143,11 +146,9 @@ export function binlogConverter(spec: ColumnSpec): CellConverter {
  * snapshot-images.ts), the rest converted.
  */
 export function snapshotCellForm(spec: ColumnSpec): CellForm {
-  const { typeNumber, precision, scale, charset } = spec;
-  if (typeNumber === TYPE.VARCHAR || (typeNumber === TYPE.CHAR && charset !== 'binary')) {
-    return { kind: 'character', charset: charset ?? 'binary' };
-  }
-  if (isBlobType(typeNumber)) return { kind: 'binaryObject', type: charset === 'binary' ? 'BLOB' : 'TEXT' };
+  const stored = storedBytesForm(spec);
+  if (stored) return stored;
+  const { typeNumber, precision, scale } = spec;
   if (isIntegerType(typeNumber)) return { kind: 'integer', precision };
   switch (typeNumber) {
     case TYPE.DECIMAL:

@@ -12,6 +12,7 @@ import {
   bytesAt,
   chunkEncoding,
   cursorAt,
+  type EncodedChunk,
   encodeChunk,
   identitiesOf,
   transferables,
@@ -35,6 +36,14 @@ const cellsOf = (t: TableSchema, row: SnapshotRow) =>
   row.map((cell, i) => snapshotConverter(t.columns[i]!)(cell));
 const cursors = [1, 2, 3].map((id) => ({ key: ['id'], hex: [Buffer.from(String(id)).toString('hex')] }));
 const high = { file: 'b.000002', offset: 99 };
+/** Row i's after image, decoded from the INIT record the pipeline assembles around it. */
+const decodedImages = (chunk: EncodedChunk, i: number) =>
+  decodeRecord(
+    encodeWithImages(
+      snapshotRecordShell(table, position(), { id: 1, objectName: 'shop.users', sourceVersion: 'v' }),
+      bytesAt(chunk.images, i),
+    ),
+  ).afterImages;
 const INIT = { operation: 'INIT' as const, table, before: null, position: position() };
 const how = (t: TableSchema, keyIndexes: number[]) => chunkEncoding(t, keyIndexes, placement);
 
@@ -59,14 +68,7 @@ describe('encodeChunk', () => {
       );
       expect(assembled.equals(whole)).toBe(true);
     });
-    expect(
-      decodeRecord(
-        encodeWithImages(
-          snapshotRecordShell(table, position(), { id: 9, objectName: 'shop.users', sourceVersion: 'v' }),
-          bytesAt(chunk.images, 1),
-        ),
-      ).afterImages,
-    ).toEqual(cellsOf(table, rows[1]!));
+    expect(decodedImages(chunk, 1)).toEqual(cellsOf(table, rows[1]!));
     expect(chunk.last).toEqual(cursors[2]);
     expect(chunk.high).toEqual(high);
     // Each buffer once: a transfer list with a buffer twice is refused.
@@ -98,14 +100,7 @@ describe('encodeChunk', () => {
     );
     expect([cursorAt(chunk, 0), cursorAt(chunk, 1)]).toEqual([cursors[0], cursors[2]]);
     expect(chunk.last).toEqual(cursors[2]);
-    expect(
-      decodeRecord(
-        encodeWithImages(
-          snapshotRecordShell(table, position(), { id: 1, objectName: 'shop.users', sourceVersion: 'v' }),
-          bytesAt(chunk.images, 1),
-        ),
-      ).afterImages,
-    ).toEqual(cellsOf(table, rows[2]!));
+    expect(decodedImages(chunk, 1)).toEqual(cellsOf(table, rows[2]!));
   });
 
   it('survives structured cloning with its buffers transferred, as a thread sends it', () => {

@@ -33,7 +33,7 @@ import { GROUP, VERSION } from '../src/api/v1alpha1/syncjob-spec.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { WORKER_NODE_FLAGS } from '../src/worker/node-flags.ts';
 import { startPodRunner } from '../test/kubelet/pod-runner.ts';
-import { buildImageDir } from '../test/support/operator-testbed.ts';
+import { buildImageDir } from '../test/support/image-dir.ts';
 import { processStats } from './lib/process-stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -135,8 +135,7 @@ function quantileMs(after: OperatorMetrics, before: OperatorMetrics | null, q: n
   return bucket[0] * 1000;
 }
 
-// The operator as the image runs it: the built tree (buildImageDir) under the entrypoint's flags,
-// not the TypeScript sources, whose type stripping alone adds ~25 MiB of RSS.
+// The operator as the image runs it: the built tree (buildImageDir) under the entrypoint's flags.
 function startOperator(port: number): ChildProcess {
   const child = spawn(
     process.execPath,

@@ -1,9 +1,11 @@
-// syncjob as deployed: `syncjob run -f job.json`, a process of its own, exactly-once (the default).
+// syncjob as deployed: `syncjob run -f job.json` from the built tree, under the worker's Node flags,
+// a process of its own, exactly-once (the default).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags.ts';
+import { buildImageDir } from '../../test/support/image-dir.ts';
 import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
 
@@ -11,6 +13,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** `root`: the checkout whose `syncjob` runs (another commit's, to compare before and after). */
 export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
+  // Built before any scenario, so no timing includes the build.
+  const main = path.join(buildImageDir(root), 'dist/cli/main.js');
   let port = 19_600;
   /** From `from`, or with a snapshot first when `from` is null (a new job's default start: the binlog end). */
   const start = (table: string, topic: string, from: Position | null): RunningTool => {
@@ -41,7 +45,7 @@ export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
     );
     const child: ChildProcess = spawn(
       path.join(ROOT, 'node_modules/.bin/node'),
-      [...WORKER_NODE_FLAGS, path.join(root, 'src/cli/main.ts'), 'run', '-f', manifest],
+      [...WORKER_NODE_FLAGS, main, 'run', '-f', manifest],
       {
         env: { ...process.env, SYNCJOB_SECRET_S_P: env.mysql.syncPassword, SYNCJOB_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,8 +1,8 @@
 // A namespace of the real API server with what an operator test needs: the CRD, the sync account's
 // Secret, the kubelet stand-in running worker pods from a freshly built image directory, and
 // operator replicas as separate processes (so a test can SIGKILL the leader).
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,39 +13,13 @@ import { GROUP, VERSION } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { startPodRunner } from '../kubelet/pod-runner.ts';
 import { type CliProcess, eventually, startCli } from './cli-process.ts';
 import { createTail, showDirOnFailure, showOnFailure } from './failure-output.ts';
+import { buildImageDir } from './image-dir.ts';
 import { SYNC_SECRET } from './sync-job.ts';
 import type { TestEnv } from './testenv.ts';
 import { uniqueName } from './testenv.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const TEST_IMAGE = 'syncjob-operator:test';
-
-let image: string | undefined;
-
-/**
- * The worker image as a directory, laid out like the Dockerfile's: dist/ built from the current
- * sources, package.json and the dependencies. Built once per test process.
- */
-export function buildImageDir(): string {
-  if (image) return image;
-  const dir = mkdtempSync(path.join(tmpdir(), 'syncjob-image-'));
-  execFileSync(
-    process.execPath,
-    [
-      path.join(root, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      'tsconfig.build.json',
-      '--outDir',
-      path.join(dir, 'dist'),
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  execFileSync(process.execPath, [path.join(root, 'scripts/copy-assets.ts'), path.join(dir, 'dist')]);
-  cpSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  image = dir;
-  return dir;
-}
 
 export interface Testbed {
   namespace: string;

@@ -3,6 +3,7 @@
 //   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
 //     [--rows 200000] [--seconds 20] [--init-rows 1000000] [--chart docs/streaming-bench.svg]
 //     [--scenarios initialization,catch-up,latency] [--before-root DIR --tools syncjob,before]
+//     [--tools syncjob,syncjob_at_least_once,debezium]
 // Per run and tool, four scenarios, each with a fresh topic and tool process (and but for the
 // first, a fresh table):
 //  - initialization: a new job on a table of M rows (loaded once, not in the binlog) snapshots it;
@@ -75,10 +76,12 @@ const benchEnv: BenchEnv = {
 };
 const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
   if (name === 'syncjob') return syncjobTool(benchEnv);
+  // Without Kafka transactions, as Debezium writes here (target.delivery: atLeastOnce).
+  if (name === 'syncjob_at_least_once') return { ...syncjobTool(benchEnv, undefined, 'atLeastOnce'), name };
   if (name === 'debezium') return debeziumTool(benchEnv);
   if (name === 'before' && flags['before-root'])
     return { ...syncjobTool(benchEnv, flags['before-root']), name };
-  throw new Error(`unknown tool ${name} (syncjob, debezium, before with --before-root)`);
+  throw new Error(`unknown tool ${name} (syncjob, syncjob_at_least_once, debezium, before with --before-root)`);
 });
 
 const payload = (id: number) => [

@@ -1,5 +1,5 @@
 // syncjob as deployed: `syncjob run -f job.json` from the built tree, under the worker's Node flags,
-// a process of its own, exactly-once (the default).
+// a process of its own; exactly-once (the default) or, to compare with Debezium's, at-least-once.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,11 @@ import type { BenchEnv, Position, RunningTool, StreamingTool } from './tool.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** `root`: the checkout whose `syncjob` runs (another commit's, to compare before and after). */
-export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
+export function syncjobTool(
+  env: BenchEnv,
+  root = ROOT,
+  delivery: 'exactlyOnce' | 'atLeastOnce' = 'exactlyOnce',
+): StreamingTool {
   // Built before any scenario, so no timing includes the build.
   const main = path.join(buildImageDir(root), 'dist/cli/main.js');
   let port = 19_600;
@@ -36,7 +40,7 @@ export function syncjobTool(env: BenchEnv, root = ROOT): StreamingTool {
             passwordSecretRef: { name: 's', key: 'p' },
             ...(from ? { startPosition: { mode: 'file', file: from.file, position: from.position } } : {}),
           },
-          target: { brokers: env.brokers, topic, version: '4.x' },
+          target: { brokers: env.brokers, topic, version: '4.x', delivery },
           objects: [{ database, tables: [{ name }] }],
           initialization: { data: from === null, schema: false },
           worker: { metricsPort: port++ },

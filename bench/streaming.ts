@@ -81,7 +81,9 @@ const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
   if (name === 'debezium') return debeziumTool(benchEnv);
   if (name === 'before' && flags['before-root'])
     return { ...syncjobTool(benchEnv, flags['before-root']), name };
-  throw new Error(`unknown tool ${name} (syncjob, syncjob_at_least_once, debezium, before with --before-root)`);
+  throw new Error(
+    `unknown tool ${name} (syncjob, syncjob_at_least_once, debezium, before with --before-root)`,
+  );
 });
 
 const payload = (id: number) => [

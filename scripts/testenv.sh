@@ -1,27 +1,28 @@
 #!/usr/bin/env bash
-# The one entry point of the test environment: real MariaDB, Kafka and a Kubernetes API server on
-# 127.0.0.1, started without Docker. Idempotent: `up` only starts what is not running.
-#   scripts/testenv.sh up|down|status|env|logs|install [mariadb|kafka|kube|kafka-compat|demo ...]
-# kafka-compat (older Kafka brokers beside the default one, see testenv/kafka-compat.sh) starts only
-# when named: `up` and `install` default to mariadb, kafka and kube; `down`, `status`, `env` and
+# The one entry point of the test environment: real MariaDB, MySQL, Kafka and a Kubernetes API server
+# on 127.0.0.1, started without Docker. Idempotent: `up` only starts what is not running.
+#   scripts/testenv.sh up|down|status|env|logs|install [mariadb|mysql|mysql-replica|kafka|kube|kafka-compat|demo ...]
+# kafka-compat (older Kafka brokers beside the default one, see testenv/kafka-compat.sh) and
+# mysql-replica (a second MySQL replicating from the first) start only when named: `up` and
+# `install` default to mariadb, mysql, kafka and kube; `down`, `status`, `env` and
 # `logs` default to every service, so `down` leaves no process and `env` lists what runs. demo is
 # what `make demo` leaves running (testenv/demo.sh): never started here, stopped first by `down`.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/testenv/lib.sh"
-for svc in mariadb kafka kube kafka-compat demo; do . "$here/testenv/$svc.sh"; done
+for svc in mariadb mysql kafka kube kafka-compat demo; do . "$here/testenv/$svc.sh"; done
 
-usage="usage: scripts/testenv.sh up|down|status|env|logs|install [mariadb|kafka|kube|kafka-compat|demo ...]"
+usage="usage: scripts/testenv.sh up|down|status|env|logs|install [mariadb|mysql|mysql-replica|kafka|kube|kafka-compat|demo ...]"
 cmd="${1:-}"; shift || true
 services=("$@")
 if [ ${#services[@]} -eq 0 ]; then
   case "$cmd" in
-    up|install) services=(mariadb kafka kube) ;;
+    up|install) services=(mariadb mysql kafka kube) ;;
     # demo first: `make demo`'s operator and kubelet stand-in stop before the services they use.
-    *) services=(demo mariadb kafka kube kafka-compat) ;;
+    *) services=(demo mariadb mysql-replica mysql kafka kube kafka-compat) ;;
   esac
 fi
 for s in "${services[@]}"; do
-  case "$s" in mariadb|kafka|kube|kafka-compat|demo) ;; *) die "unknown service '$s' (mariadb, kafka, kube, kafka-compat, demo)";; esac
+  case "$s" in mariadb|mysql|mysql-replica|kafka|kube|kafka-compat|demo) ;; *) die "unknown service '$s' (mariadb, mysql, mysql-replica, kafka, kube, kafka-compat, demo)";; esac
 done
 # Each service file defines <service>_up, _down, ... (kafka-compat: kafka_compat_up, ...).
 fns=(); for s in "${services[@]}"; do fns+=("${s//-/_}"); done

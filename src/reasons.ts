@@ -65,6 +65,21 @@ export const TERMINAL_REASONS = {
     meaning: "a synced table's columns could not be read from the source",
     fix: 'grant the sync user SELECT on the table (information_schema shows only granted tables)',
   },
+  ServerIdConflict: {
+    meaning:
+      'another binlog reader (a replica, another SyncJob, another CDC tool) connected to the source with the server id this job reads with; the two would disconnect each other forever',
+    fix: 'set spec.source.serverId to a number no other reader of the source uses',
+  },
+  PartialJsonUpdates: {
+    meaning:
+      'the source logged a JSON update as a partial diff (binlog_row_value_options=PARTIAL_JSON), which cannot be turned into a full row exactly',
+    fix: "SET GLOBAL binlog_row_value_options=''; then re-initialize the job (the partial event stays in the binlog)",
+  },
+  TableColumnsUnexplained: {
+    meaning:
+      "a binlog row of a synced table has a column count that the table's metadata does not explain (a hidden generated primary key, a column added and dropped in between)",
+    fix: 'make hidden primary keys visible (SET PERSIST show_gipk_in_create_table_and_information_schema=ON, or binlog_row_metadata=FULL), then re-initialize the table',
+  },
   InvalidConfiguration: {
     meaning: 'the spec asks for something the source or brokers cannot do',
     fix: 'change the spec as the message says',

@@ -1,6 +1,7 @@
 // Pure decisions on what was queried from the source: facts in, precheck items out. The queries
 // are in source-checks.ts; keeping them apart lets every rule be tested without a server.
 import { filterColumns, parseFilter } from '../filter/row-filter.ts';
+import { parseFlavor, SUPPORTED_SOURCES } from '../source/mysql/flavor.ts';
 import { covers, type Grant, hasGlobal } from './grants.ts';
 import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
 
@@ -24,15 +25,9 @@ const cnf = (setting: string) => `and set ${setting} under [mysqld] in my.cnf so
 
 export function decideVersion(type: SourceType, version: string): PrecheckItem {
   const name = 'source.version';
-  const m = /^(\d+)\.(\d+)/.exec(version);
-  const major = Number(m?.[1]);
-  const minor = Number(m?.[2]);
-  const supported = 'MariaDB 10.5 or later, MySQL 5.7 or 8.x, PolarDB for MySQL 5.7 or 8.x';
-  if (!m) return warning(name, `could not read the server version "${version}"`, `use ${supported}`);
-  const isMariadb = /mariadb/i.test(version);
-  if (isMariadb) {
-    if (major < 10 || (major === 10 && minor < 5))
-      return failed(name, `MariaDB ${version} is not supported`, `upgrade to ${supported}`);
+  const flavor = parseFlavor(version);
+  if (!flavor.supported) return failed(name, `${flavor.unsupported}`, `use ${SUPPORTED_SOURCES}`);
+  if (flavor.product === 'mariadb') {
     if (type !== 'mariadb')
       return warning(
         name,
@@ -41,8 +36,6 @@ export function decideVersion(type: SourceType, version: string): PrecheckItem {
       );
     return passed(name, `MariaDB ${version}`);
   }
-  if (!((major === 5 && minor === 7) || major === 8))
-    return failed(name, `MySQL ${version} is not supported`, `use ${supported}`);
   if (type === 'mariadb')
     return warning(
       name,

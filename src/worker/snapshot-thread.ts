@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import mysql from 'mysql2/promise';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
+import { type Flavor, readFlavor } from '../source/mysql/flavor.ts';
 import { SNAPSHOT_SESSION_SQL } from '../source/mysql/snapshot-query.ts';
 import { type ChunkReader, createChunkReader } from '../source/snapshot/chunk-reader.ts';
 import { type ChunkEncoding, chunkEncoding, encodeChunk, transferables } from './snapshot-encoding.ts';
@@ -11,12 +12,12 @@ import type { ThreadReply, ThreadRequest, ThreadStart } from './snapshot-reader.
 
 const port = parentPort!;
 const { connection } = workerData as ThreadStart;
-let conn: mysql.Connection | null = null;
+let conn: { c: mysql.Connection; flavor: Flavor } | null = null;
 // An idle connection that fails (killed, timed out) fails the next request, not the thread.
 let broken: Error | null = null;
 let table: { reader: ChunkReader; encoding: ChunkEncoding } | null = null;
 
-async function connected(): Promise<mysql.Connection> {
+async function connected(): Promise<{ c: mysql.Connection; flavor: Flavor }> {
   if (broken) throw broken;
   if (!conn) {
     const c = await mysql.createConnection(connection);
@@ -24,14 +25,14 @@ async function connected(): Promise<mysql.Connection> {
       broken = err;
     });
     await c.query(SNAPSHOT_SESSION_SQL);
-    conn = c;
+    conn = { c, flavor: await readFlavor(c) };
   }
   return conn;
 }
 
 async function handle(req: ThreadRequest): Promise<ThreadReply> {
   if (req.type === 'open') {
-    const c = await connected();
+    const { c } = await connected();
     const reader = await createChunkReader(c, req.schema);
     table = {
       reader,
@@ -40,16 +41,16 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
     return { type: 'opened', keyIndexes: reader.keyIndexes, warning: reader.warning };
   }
   if (!table) throw new Error('no table is open in this snapshot thread');
-  const c = await connected();
+  const { c, flavor } = await connected();
   const chunk = await table.reader.readChunk(req.after, req.limit);
   // After the SELECT, on the same connection: the binlog end that bounds what it may have missed.
-  const high = await binlogEnd(c);
+  const high = await binlogEnd(c, flavor);
   return { type: 'chunk', chunk: encodeChunk(table.encoding, chunk, high) };
 }
 
 port.on('message', (req: ThreadRequest | { type: 'close' }) => {
   if (req.type === 'close') {
-    void (conn?.end() ?? Promise.resolve()).catch(() => undefined).finally(() => port.close());
+    void (conn?.c.end() ?? Promise.resolve()).catch(() => undefined).finally(() => port.close());
     return;
   }
   handle(req).then(

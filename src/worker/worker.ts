@@ -17,6 +17,7 @@ import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
+import { type Flavor, parseFlavor, SUPPORTED_SOURCES } from '../source/mysql/flavor.ts';
 import { gtidPositionAt } from '../source/mysql/gtid-at.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
@@ -84,9 +85,10 @@ async function pinStart(
   offsets: { topic: string; key: Buffer },
   initialization: SnapshotProgress | undefined,
   serverId: number,
+  flavor: Flavor,
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
-  const end = await binlogEnd(control);
+  const end = await binlogEnd(control, flavor);
   const gtidPos = end.gtidSet ?? (await gtidPositionAt(control, end.file, end.offset));
   const offset: JobOffset = {
     version: 1,
@@ -184,6 +186,9 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@server_id AS serverId'),
     );
     const serverId = Number(versionRow?.serverId);
+    const flavor = parseFlavor(String(versionRow?.v ?? ''));
+    if (!flavor.supported)
+      throw new ConfigError(`the source is not supported: ${flavor.unsupported}`, `use ${SUPPORTED_SOURCES}`);
     // Connecting a transactional producer fences any older worker of this job and aborts what it
     // left open, so the offset loaded next is exactly what Kafka's committed data reaches. First,
     // so that a refused login or certificate is reported by the sink, named with its fix.
@@ -207,7 +212,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const init = job.spec.initialization;
     // Which selected tables are still to be copied: all of a new job's, those that entered the
     // selection since the offset was written, and those a re-snapshot request names.
-    const end = await source(binlogEnd(control));
+    const end = await source(binlogEnd(control, flavor));
     const plan = planInitialization({
       stored,
       selected:
@@ -239,7 +244,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
         done: false,
         tables: [],
       });
-    const pinned = await pinStart(resumeAt.start, control, sink, offsets, initialization, serverId);
+    const pinned = await pinStart(resumeAt.start, control, sink, offsets, initialization, serverId, flavor);
     const resume = stored ?? pinned.offset;
     log.info(
       { resume: resume?.binlog ?? pinned.start, exactlyOnce },
@@ -297,6 +302,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     reader = createBinlogReader({
       connection,
       serverId: effectiveServerId(job),
+      flavor,
       start: pinned.start,
       includeSchema: routing.includeSchema,
       loadTable: createTableCodecLoader(control, log.child({ component: 'schema' })),

@@ -7,9 +7,10 @@ import ZongJi, {
   type UpdateRowsEvent,
   type WriteRowsEvent,
 } from '@vlasky/zongji';
-import { BinlogPurgedError, SyncError } from '../../errors.ts';
+import { SyncError } from '../../errors.ts';
 import type { DtsValue } from '../../format/dts-avro/values.ts';
 import type { Logger } from '../../log.ts';
+import { classifyBinlogError, type Flavor } from '../mysql/flavor.ts';
 import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../mysql/zongji-decoding.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../row-change.ts';
 import { type DdlTarget, ddlTarget, type TableRef } from './ddl-target.ts';
@@ -53,6 +54,8 @@ export interface BinlogHandler {
 export interface BinlogReaderOptions {
   connection: { host: string; port: number; user: string; password: string; ssl?: object };
   serverId: number;
+  /** The server's flavour: which session variables ask for heartbeats. */
+  flavor: Pick<Flavor, 'binlogSessionSql'>;
   start: StartPosition;
   /** zongji's includeSchema: database → true (all tables) or a table list. */
   includeSchema: Record<string, string[] | true>;
@@ -79,7 +82,6 @@ export interface BinlogReader {
 const ROW_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
 // Events MariaDB writes outside any transaction, at the start of each binlog file.
 const BETWEEN_TRANSACTIONS = new Set(['format', 'mariadbgtidlist', 'binlogcheckpoint']);
-const MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
 // An idle source sends a heartbeat this often (a replica's MASTER_HEARTBEAT_PERIOD), so a silent
 // connection is told from a quiet source: a stall is several missed heartbeats. Both bound how
 // soon status shows a dead source connection (docs/operator.md).
@@ -120,7 +122,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   const fail = (err: unknown) => {
     halted = true;
     backlog.length = 0;
-    rejectFailed(classify(err));
+    rejectFailed(classifyBinlogError(err, opts.serverId));
   };
 
   const position = (event: BinlogEvent, offset: number): SourcePosition => ({
@@ -340,10 +342,8 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       });
       // Queued on the binlog connection ahead of the dump command, which the server reads it for
       // (nanoseconds; MySQL and MariaDB alike).
-      zongji.connection?.query(
-        `SET @master_heartbeat_period = ${(opts.heartbeatMs ?? HEARTBEAT_MS) * 1_000_000}`,
-        (err: unknown) => err && fail(err),
-      );
+      for (const sql of opts.flavor.binlogSessionSql(opts.heartbeatMs ?? HEARTBEAT_MS))
+        zongji.connection?.query(sql, (err: unknown) => err && fail(err));
       await ready;
       if (!file) file = String(zongji.get('filename') ?? '');
       if (!txStart) txStart = Number(zongji.get('position') ?? 0);
@@ -363,12 +363,4 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       if (!lookupPaused) zongji.connection?.resume();
     },
   };
-}
-
-function classify(err: unknown): unknown {
-  const e = err as { errno?: number; code?: string; message?: string };
-  if (e?.errno === MYSQL_ER_MASTER_FATAL_ERROR_READING_BINLOG) {
-    return new BinlogPurgedError(e.message ?? 'error 1236', err);
-  }
-  return err;
 }

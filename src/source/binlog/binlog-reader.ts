@@ -13,6 +13,7 @@ import type { Logger } from '../../log.ts';
 import { classifyBinlogError, type Flavor } from '../mysql/flavor.ts';
 import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../mysql/zongji-decoding.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../row-change.ts';
+import { decodeCompressedTransactions } from './compressed-transactions.ts';
 import { type DdlTarget, ddlTarget, type TableRef } from './ddl-target.ts';
 import { everyColumnPresent } from './row-image.ts';
 import { dmlStatementTables } from './statement-dml.ts';
@@ -102,6 +103,7 @@ export class SourceStalledError extends SyncError {
 export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   const log = opts.logger;
   const zongji = new ZongJi({ ...opts.connection, ...ZONGJI_CONNECTION_OPTIONS });
+  decodeCompressedTransactions(zongji);
   // zongji hands events over synchronously; a table's first sighting needs an async lookup (keys),
   // so events go through this ordered backlog and are processed one at a time.
   const backlog: BinlogEvent[] = [];

@@ -2,16 +2,22 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: unit tests of pure logic (fast, no services) and integration tests that talk to
 // the real MariaDB, Kafka and kube-apiserver that scripts/testenv.sh starts.
-export default defineConfig({
-  test: {
-    projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-        },
-      },
-      {
+// The source-independent suites: the type matrix, snapshot and streaming, REPLACE and DDL, crash
+// and resume, added tables, filters and partition keys, exactly-once under faults.
+const MYSQL_SUITES = [
+  'test/integration/source/type-matrix.test.ts',
+  'test/integration/source/mysql-flavors.test.ts',
+  'test/integration/worker/type-matrix-kafka.test.ts',
+  'test/integration/worker/streaming.test.ts',
+  'test/integration/worker/initialization.test.ts',
+  'test/integration/worker/crash-resume.test.ts',
+  'test/integration/worker/selection-changes.test.ts',
+  'test/integration/worker/row-filter.test.ts',
+  'test/integration/worker/partition-key.test.ts',
+  'test/integration/worker/transient-failures.test.ts',
+];
+
+const integration = {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -25,6 +31,27 @@ export default defineConfig({
           hookTimeout: 120_000,
           // The services are shared; files run one at a time so timings and binlogs stay readable.
           fileParallelism: false,
+        },
+      };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      integration,
+      {
+        test: {
+          ...integration.test,
+          // The suites that hold on every source, again against the real MySQL server (global-setup.ts
+          // points the tests' source at it), after the MariaDB run.
+          name: 'integration-mysql',
+          include: MYSQL_SUITES,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -15,7 +15,12 @@ export default function setup(project: TestProject): () => void {
   execFileSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const rssFile = path.join(tmpdir(), `syncjob-test-rss-${process.pid}.tsv`);
   writeFileSync(rssFile, '');
-  project.provide('testenv', { ...testenvEnv(), SYNCJOB_TEST_RSS_FILE: rssFile });
+  const env = testenvEnv();
+  project.provide('testenv', {
+    ...env,
+    ...(project.name === 'integration-mysql' ? mysqlAsSource(env) : { SYNCJOB_TEST_SOURCE_TYPE: 'mariadb' }),
+    SYNCJOB_TEST_RSS_FILE: rssFile,
+  });
   return () => {
     if (!existsSync(rssFile)) return;
     const rows = readFileSync(rssFile, 'utf8')
@@ -31,6 +36,17 @@ export default function setup(project: TestProject): () => void {
       process.stdout.write(`Peak RSS of the test processes (${rows.length} files), highest: ${top}\n`);
     }
   };
+}
+
+// The integration-mysql project runs the same suites with the real MySQL server as their source.
+function mysqlAsSource(env: Record<string, string>): Record<string, string> {
+  const source: Record<string, string> = { SYNCJOB_TEST_SOURCE_TYPE: 'mysql' };
+  for (const key of ['HOST', 'PORT', 'ROOT_USER', 'ROOT_PASSWORD', 'SYNC_USER', 'SYNC_PASSWORD']) {
+    const value = env[`ORACLE_MYSQL_${key}`];
+    if (value === undefined) throw new Error(`scripts/testenv.sh env did not print ORACLE_MYSQL_${key}`);
+    source[`MYSQL_${key}`] = value;
+  }
+  return source;
 }
 
 declare module 'vitest' {

@@ -3,6 +3,8 @@ import { validateSyncJob } from '../../src/api/v1alpha1/manifest.ts';
 import type { SyncJob } from '../../src/api/v1alpha1/syncjob-spec.ts';
 import { type Admin, Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import { comparePositions } from '../../src/source/binlog/position-order.ts';
+import { binlogEnd } from '../../src/source/mysql/binlog-end.ts';
+import { readFlavor } from '../../src/source/mysql/flavor.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics.ts';
 import {
   createWorkerReport,
@@ -18,9 +20,9 @@ import type { TestEnv } from './testenv.ts';
 
 export const SYNC_SECRET = { name: 'mariadb-sync', key: 'password' };
 
-/** spec.source for the test MariaDB with the least-privilege sync account. */
+/** spec.source for the test source (MariaDB or MySQL) with the least-privilege sync account. */
 export const sourceSpec = (env: TestEnv) => ({
-  type: 'mariadb',
+  type: env.sourceType,
   host: env.mysql.host,
   port: env.mysql.port,
   username: env.mysql.syncUser,
@@ -149,6 +151,12 @@ export function rootConnection(env: TestEnv): Promise<mysql.Connection> {
   });
 }
 
+/** The source's binlog end now, read as the worker reads it (SHOW BINARY LOG STATUS on MySQL 8.2+). */
+export async function sourceBinlogEnd(db: mysql.Connection): Promise<{ file: string; offset: number }> {
+  const { file, offset } = await binlogEnd(db, await readFlavor(db));
+  return { file, offset };
+}
+
 /**
  * Resolves once a worker caught up with the source's binlog end as it is now (the offset it
  * stored reaches it) and finished initializing; `report` reads its /report (or its report object).
@@ -158,8 +166,7 @@ export async function untilCaughtUp(
   report: () => Promise<WorkerReportSnapshot> | WorkerReportSnapshot,
   timeoutMs = 180_000,
 ): Promise<void> {
-  const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-  const target = { file: String(end!.File), offset: Number(end!.Position) };
+  const target = await sourceBinlogEnd(db);
   await eventually(
     async () => {
       const r = await report();

@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
 export interface TestEnv {
+  /**
+   * The source the tests read: MariaDB, or the real MySQL server in the integration-mysql project
+   * (the same suites, vitest.config.ts).
+   */
+  sourceType: 'mariadb' | 'mysql';
   mysql: {
     host: string;
     port: number;
@@ -69,6 +74,7 @@ export function testEnv(): TestEnv {
   const env = inject('testenv');
   const kubeBin = required(env, 'SYNCJOB_KUBE_BIN');
   return {
+    sourceType: required(env, 'SYNCJOB_TEST_SOURCE_TYPE') === 'mysql' ? 'mysql' : 'mariadb',
     mysql: {
       host: required(env, 'MYSQL_HOST'),
       port: Number(required(env, 'MYSQL_PORT')),
@@ -132,4 +138,9 @@ export function inTestenvShell(command: string, timeoutMs = 60_000): Promise<str
         err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
+}
+
+/** One transaction's GTID as the test source writes it: MariaDB `0-1-42`, MySQL `uuid:42`. */
+export function gtidPattern(env: TestEnv): RegExp {
+  return env.sourceType === 'mysql' ? /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}:\d+$/ : /^\d+-\d+-\d+$/;
 }

@@ -1,8 +1,10 @@
 // A source workload for correctness tests: random single-row, multi-row and large transactions,
 // updates and deletes over some tables, sized by count. It tallies the rows it changed, which is
 // what an exactly-once topic must hold, no more.
+
 import type mysql from 'mysql2/promise';
 import { type Row, sortedRows } from './materialize.ts';
+import { seqRows } from './seq-rows.ts';
 
 /** Source changes the writer made, by operation. */
 export type Tally = Record<'INSERT' | 'UPDATE' | 'DELETE', number>;
@@ -47,7 +49,7 @@ export function startWriter(conn: mysql.Connection, opts: WriterOptions) {
         const first = nextId;
         nextId += 2000;
         const [res] = await conn.query<mysql.ResultSetHeader>(
-          `INSERT INTO ${t} SELECT seq, seq % 97, CONCAT('bulk-', seq) FROM ${database}.seq_${first}_to_${first + 1999}`,
+          `INSERT INTO ${t} SELECT id, id % 97, CONCAT('bulk-', id) FROM (SELECT seq + ${first - 1} AS id FROM ${seqRows(2000)}) AS ids`,
         );
         tally.INSERT += res.affectedRows;
       } else if (r < 0.5) {

@@ -7,10 +7,15 @@
 // mysql2 hands each packet to the command's `execute(packet, connection)`, queueing packets in
 // `_paused_packets` while the connection is paused.
 import type ZongJi from '@vlasky/zongji';
-import { decodeTransactionPayload, splitPayloadEvents, TRANSACTION_PAYLOAD_EVENT } from './transaction-payload.ts';
+import {
+  decodeTransactionPayload,
+  splitPayloadEvents,
+  TRANSACTION_PAYLOAD_EVENT,
+} from './transaction-payload.ts';
 
 interface Packet {
   sequenceId: number;
+  numPackets: number;
   buffer: Buffer;
   offset: number;
   end: number;
@@ -50,14 +55,20 @@ function expand(packet: Packet, checksum: boolean): Packet[] | null {
     bytes[4] = MARKER;
     event.copy(bytes, 5);
     bytes.writeUInt32LE(event.length + extra, 4 + EVENT_LENGTH_OFFSET);
-    return new packet.constructor(packet.sequenceId, bytes, 0, bytes.length);
+    // An inner packet that waits in the paused queue passes mysql2's sequence check there: it
+    // claims the number the next packet from the server will have, and counts as no packet.
+    const inner = new packet.constructor((packet.sequenceId + 1) & 0xff, bytes, 0, bytes.length);
+    inner.numPackets = 0;
+    return inner;
   });
 }
 
 function withPayloads(Base: BinlogCommandClass, zongji: ZongJi): BinlogCommandClass {
   return class extends Base {
     override execute(packet: Packet | undefined, connection: Connection): boolean {
-      const inner = packet ? expand(packet, Boolean((zongji as { useChecksum?: boolean }).useChecksum)) : null;
+      const inner = packet
+        ? expand(packet, Boolean((zongji as { useChecksum?: boolean }).useChecksum))
+        : null;
       if (!inner) return super.execute(packet, connection);
       for (let i = 0; i < inner.length; i++) {
         // zongji pauses the connection to look up a new table's columns; the rest of the

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { secretEnvName } from '../../../src/worker/secrets.ts';
 import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
 import { createMaterializer, sortedRows } from '../../support/materialize.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -43,7 +44,7 @@ describe('crash-safe, exactly-once resume', () => {
     }
     // Seeded ids are negative, apart from the writer's, so the writer's tally stays its own.
     await db.query(
-      `INSERT INTO ${database}.seeded SELECT -seq, seq % 7, CONCAT('seed-', seq) FROM ${database}.seq_1_to_${SEEDED_ROWS}`,
+      `INSERT INTO ${database}.seeded SELECT -seq, seq % 7, CONCAT('seed-', seq) FROM ${seqRows(SEEDED_ROWS)}`,
     );
   });
 

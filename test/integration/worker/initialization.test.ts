@@ -4,6 +4,7 @@ import { valueText } from '../../../src/format/dts-avro/render.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { eventually } from '../../support/cli-process.ts';
 import { materialize, type Row, sortedRows } from '../../support/materialize.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -28,18 +29,16 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
     await db.query(`CREATE DATABASE ${database}`);
     await db.query(`CREATE TABLE ${database}.nums (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(30))`);
     await db.query(
-      `INSERT INTO ${database}.nums SELECT seq, seq % 13, CONCAT('n', seq) FROM ${database}.seq_1_to_20000`,
+      `INSERT INTO ${database}.nums SELECT seq, seq % 13, CONCAT('n', seq) FROM ${seqRows(20000)}`,
     );
     await db.query(
       `CREATE TABLE ${database}.names (name VARCHAR(20) COLLATE utf8mb4_general_ci, part INT, v INT NOT NULL, PRIMARY KEY (name, part))`,
     );
     await db.query(
-      `INSERT INTO ${database}.names SELECT CONCAT(IF(seq % 2, 'k', 'K'), seq % 500), seq DIV 500, seq FROM ${database}.seq_1_to_5000`,
+      `INSERT INTO ${database}.names SELECT CONCAT(IF(seq % 2, 'k', 'K'), seq % 500), seq DIV 500, seq FROM ${seqRows(5000)}`,
     );
     await db.query(`CREATE TABLE ${database}.keyless (a INT, b VARCHAR(10))`);
-    await db.query(
-      `INSERT INTO ${database}.keyless SELECT seq, CONCAT('x', seq) FROM ${database}.seq_1_to_300`,
-    );
+    await db.query(`INSERT INTO ${database}.keyless SELECT seq, CONCAT('x', seq) FROM ${seqRows(300)}`);
   });
 
   afterAll(async () => {
@@ -181,9 +180,7 @@ describe('initialization: lock-free snapshot interleaved with the stream', () =>
   }, async () => {
     const rows = 40_000;
     await db.query(`CREATE TABLE ${database}.killed (id INT PRIMARY KEY, note VARCHAR(30))`);
-    await db.query(
-      `INSERT INTO ${database}.killed SELECT seq, CONCAT('k', seq) FROM ${database}.seq_1_to_${rows}`,
-    );
+    await db.query(`INSERT INTO ${database}.killed SELECT seq, CONCAT('k', seq) FROM ${seqRows(rows)}`);
     const topic = uniqueName('init-kill');
     await createTopic(env, topic, 1);
     const worker = await startWorker(

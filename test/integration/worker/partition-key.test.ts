@@ -6,6 +6,7 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPartition } from '../../../src/sink/partitioner.ts';
 import { type Row, rowOf } from '../../support/materialize.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -36,7 +37,7 @@ describe('partitioning by tables[].partitionKey', () => {
       `CREATE TABLE ${database}.orders (id INT PRIMARY KEY, customer VARCHAR(20) NOT NULL, v INT NOT NULL)`,
     );
     await db.query(
-      `INSERT INTO ${database}.orders SELECT seq, CONCAT('c', seq % ${CUSTOMERS}), 0 FROM ${database}.seq_1_to_${SEEDED}`,
+      `INSERT INTO ${database}.orders SELECT seq, CONCAT('c', seq % ${CUSTOMERS}), 0 FROM ${seqRows(SEEDED)}`,
     );
     await createTopic(env, topic, PARTITIONS);
   });

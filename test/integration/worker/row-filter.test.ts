@@ -4,6 +4,7 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMaterializer, type Row, rowOf, sortedRows } from '../../support/materialize.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -34,7 +35,7 @@ describe('tables[].filter', () => {
       `CREATE TABLE ${database}.orders (id INT PRIMARY KEY, region VARCHAR(8) NOT NULL, amount INT NOT NULL, vip TINYINT NOT NULL)`,
     );
     await db.query(
-      `INSERT INTO ${database}.orders SELECT seq, ELT(1 + seq % 4, 'eu', 'uk', 'us', 'apac'), seq % 100, seq % 17 = 0 FROM ${database}.seq_1_to_${SEEDED}`,
+      `INSERT INTO ${database}.orders SELECT seq, ELT(1 + seq % 4, 'eu', 'uk', 'us', 'apac'), seq % 100, seq % 17 = 0 FROM ${seqRows(SEEDED)}`,
     );
     await createTopic(env, topic, 2);
   });

@@ -9,6 +9,7 @@ import { secretEnvName } from '../../../src/worker/secrets.ts';
 import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
 import { foldJobTopic } from '../../support/job-topic.ts';
 import { sortedRows } from '../../support/materialize.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -52,10 +53,10 @@ describe('selection changes of a running job', () => {
   }, async () => {
     for (const t of ['a', 'b', 'added']) await db.query(`CREATE TABLE ${database}.${t} ${TABLE_DDL}`);
     await db.query(
-      `INSERT INTO ${database}.a SELECT -seq, seq % 7, CONCAT('seed-', seq) FROM ${database}.seq_1_to_${SEEDED_ROWS}`,
+      `INSERT INTO ${database}.a SELECT -seq, seq % 7, CONCAT('seed-', seq) FROM ${seqRows(SEEDED_ROWS)}`,
     );
     await db.query(
-      `INSERT INTO ${database}.added SELECT -seq, seq % 11, CONCAT('old-', seq) FROM ${database}.seq_1_to_${ADDED_ROWS}`,
+      `INSERT INTO ${database}.added SELECT -seq, seq % 11, CONCAT('old-', seq) FROM ${seqRows(ADDED_ROWS)}`,
     );
     const topic = uniqueName('added');
     await createTopic(env, topic, 2);
@@ -162,7 +163,7 @@ describe('selection changes of a running job', () => {
     const names = tables.map((t) => `${database}.${t}`);
     for (const t of tables) await db.query(`CREATE TABLE ${database}.${t} ${TABLE_DDL}`);
     await db.query(
-      `INSERT INTO ${database}.r1 SELECT -seq, seq % 7, CONCAT('r-', seq) FROM ${database}.seq_1_to_${SEEDED_ROWS}`,
+      `INSERT INTO ${database}.r1 SELECT -seq, seq % 7, CONCAT('r-', seq) FROM ${seqRows(SEEDED_ROWS)}`,
     );
     const topic = uniqueName('resnap');
     await createTopic(env, topic, 1);
@@ -233,9 +234,7 @@ describe('selection changes of a running job', () => {
     await db.query(`CREATE DATABASE ${selected}`);
     await db.query(`CREATE TABLE ${selected}.base ${TABLE_DDL}`);
     await db.query(`CREATE TABLE ${other}.moving ${TABLE_DDL}`);
-    await db.query(
-      `INSERT INTO ${other}.moving SELECT seq, seq % 5, 'before' FROM ${database}.seq_1_to_3000`,
-    );
+    await db.query(`INSERT INTO ${other}.moving SELECT seq, seq % 5, 'before' FROM ${seqRows(3000)}`);
     const topic = uniqueName('renamed');
     await createTopic(env, topic, 1);
     const worker = await startWorker(

@@ -7,6 +7,7 @@ import {
   deleteTopics,
   type RunningWorker,
   rootConnection,
+  sourceBinlogEnd,
   startWorker,
   testJob,
 } from '../../support/sync-job.ts';
@@ -104,8 +105,8 @@ describe('transient source failures', () => {
   }
 
   async function binlogEnd(): Promise<{ file: string; position: number }> {
-    const [[end]] = await db.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-    return { file: String(end!.File), position: Number(end!.Position) };
+    const { file, offset } = await sourceBinlogEnd(db);
+    return { file, position: offset };
   }
 
   /** Whether the worker's acknowledged position has reached `end` (binlog file names sort). */

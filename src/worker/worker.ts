@@ -305,7 +305,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       flavor,
       start: pinned.start,
       includeSchema: routing.includeSchema,
-      loadTable: createTableCodecLoader(control, log.child({ component: 'schema' })),
+      loadTable: createTableCodecLoader(control, log.child({ component: 'schema' }), flavor),
       handler: p.handler,
       logger: log.child({ component: 'binlog' }),
     });

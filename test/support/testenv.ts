@@ -144,3 +144,7 @@ export function inTestenvShell(command: string, timeoutMs = 60_000): Promise<str
 export function gtidPattern(env: TestEnv): RegExp {
   return env.sourceType === 'mysql' ? /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}:\d+$/ : /^\d+-\d+-\d+$/;
 }
+
+/** The privilege that reads binlog coordinates, as the test source names it. */
+export const binlogMonitorPrivilege = (env: TestEnv): string =>
+  env.sourceType === 'mysql' ? 'REPLICATION CLIENT' : 'BINLOG MONITOR';

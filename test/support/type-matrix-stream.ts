@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise';
 import { createTopic, startWorker, testJob } from './sync-job.ts';
 import type { TestEnv } from './testenv.ts';
 import { uniqueName } from './testenv.ts';
-import { cases } from './type-matrix-cases.ts';
+import { casesFor } from './type-matrix-cases.ts';
 
 export async function streamTypeMatrix(
   env: TestEnv,
@@ -14,6 +14,7 @@ export async function streamTypeMatrix(
 ): Promise<void> {
   const { database, topic } = target;
   await db.query(`CREATE DATABASE ${database}`);
+  const cases = casesFor(env.sourceType);
   for (const c of cases) await db.query(`CREATE TABLE ${database}.${c.table} (${c.columns})`);
   await createTopic(env, topic, 1);
   const worker = await startWorker(

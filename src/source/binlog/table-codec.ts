@@ -7,12 +7,18 @@ import { SyncError } from '../../errors.ts';
 import type { DtsValue } from '../../format/dts-avro/values.ts';
 import type { Logger } from '../../log.ts';
 import { columnSpecsFromTableMap, layoutDrift } from '../mysql/column-spec.ts';
+import type { Flavor } from '../mysql/flavor.ts';
 import { findTableSchema } from '../mysql/load-table-schema.ts';
 import { binlogConverter } from '../mysql/value-converters.ts';
 import type { TableSchema } from '../row-change.ts';
 import type { TableCodec, TableCodecLoader } from './binlog-reader.ts';
 
-export function createTableCodecLoader(control: mysql.Connection, log: Logger): TableCodecLoader {
+export function createTableCodecLoader(
+  control: mysql.Connection,
+  log: Logger,
+  flavor: Pick<Flavor, 'binaryJsonInBinlog'>,
+): TableCodecLoader {
+  const options = { binaryJson: flavor.binaryJsonInBinlog };
   return async (entry: TableMapEntry, event: TableMapEvent) => {
     const binlog = columnSpecsFromTableMap(event);
     const current = await findTableSchema(control, entry.parentSchema, entry.tableName);
@@ -33,7 +39,7 @@ export function createTableCodecLoader(control: mysql.Connection, log: Logger): 
         { table: `${entry.parentSchema}.${entry.tableName}` },
         'Decoded rows with binlog metadata; the table no longer exists',
       );
-      return tableCodec({
+      return tableCodec(options, {
         database: entry.parentSchema,
         table: entry.tableName,
         columns: binlog,
@@ -45,12 +51,12 @@ export function createTableCodecLoader(control: mysql.Connection, log: Logger): 
     // describes these rows; keys still come from the current table.
     const schema =
       layoutDrift(current.columns, binlog).length > 0 ? { ...current, columns: binlog } : current;
-    return tableCodec(schema);
+    return tableCodec(options, schema);
   };
 }
 
-function tableCodec(schema: TableSchema): TableCodec {
-  const converters = schema.columns.map(binlogConverter);
+function tableCodec(options: { binaryJson: boolean }, schema: TableSchema): TableCodec {
+  const converters = schema.columns.map((c) => binlogConverter(c, options));
   const names = schema.columns.map((c) => c.name);
   const width = names.length;
   return {

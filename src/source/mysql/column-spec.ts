@@ -46,7 +46,8 @@ export function columnSpecFromInformationSchema(row: InformationSchemaColumn, is
   if (row.COLUMN_TYPE.includes('COMPRESSED')) {
     throw new Error(`column ${name}: MariaDB COMPRESSED columns are not supported`);
   }
-  const sqlType = isJson ? 'json' : row.DATA_TYPE;
+  // MySQL 8 names GEOMETRYCOLLECTION by its synonym; records carry one name whatever the source.
+  const sqlType = isJson ? 'json' : row.DATA_TYPE === 'geomcollection' ? 'geometrycollection' : row.DATA_TYPE;
   const typeNumber = typeNumberOfDataType(sqlType);
   if (typeNumber === undefined) throw new Error(`column ${name}: type ${row.COLUMN_TYPE} is not supported`);
   const unsigned = canBeUnsigned(typeNumber) && row.COLUMN_TYPE.includes('unsigned');

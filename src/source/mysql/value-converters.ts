@@ -18,6 +18,7 @@ import {
 } from '../../format/dts-avro/values.ts';
 import type { ColumnSpec } from '../row-change.ts';
 import { isBlobType, isIntegerType, TYPE } from './column-types.ts';
+import { mysqlJsonText } from './json-text.ts';
 import { shortestFloat32, unsignedBigEndianText } from './numeric-text.ts';
 import {
   parseDateText,
@@ -108,7 +109,7 @@ function unsupported(spec: ColumnSpec): Error {
 }
 
 /** Converter for one column's values as zongji hands them (see zongji-decoding.ts). */
-export function binlogConverter(spec: ColumnSpec): CellConverter {
+export function binlogConverter(spec: ColumnSpec, options: { binaryJson: boolean }): CellConverter {
   const { typeNumber, precision, scale } = spec;
   if (isBytes(typeNumber)) return orNull(bytes(spec));
   if (isTemporal(typeNumber)) return orNull(temporal(spec, parseBinlogTime));
@@ -125,10 +126,10 @@ export function binlogConverter(spec: ColumnSpec): CellConverter {
     // 1900, which is not a valid YEAR (1901–2155).
     case TYPE.YEAR:
       return orNull<number>((value) => dateTime(yearParts(value === 1900 ? 0 : value)));
-    // MariaDB: LONGTEXT bytes (keepRawCells); MySQL 8: text (jsonStrings).
+    // MariaDB: LONGTEXT bytes; MySQL: its binary JSON (both kept raw by keepRawCells).
     case TYPE.JSON:
-      return orNull<Buffer | string>((value) =>
-        textObject('JSON', typeof value === 'string' ? value : value.toString('utf8')),
+      return orNull<Buffer>((value) =>
+        textObject('JSON', options.binaryJson ? mysqlJsonText(value) : value.toString('utf8')),
       );
     // An ENUM's error value '' (index 0, only in non-strict SQL modes) has no label: zongji says undefined.
     case TYPE.ENUM:

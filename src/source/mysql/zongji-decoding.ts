@@ -31,10 +31,12 @@ const LONG_BLOB = 251;
 const BLOB = 252;
 const CHAR = 254;
 const GEOMETRY = 255;
+// Only MySQL logs JSON as JSON (its binary form); MariaDB's JSON is LONGTEXT in the binlog.
+const JSON_TYPE = 245;
 
 /**
- * Makes zongji hand the stored bytes of every string, TEXT/BLOB and GEOMETRY column of this table
- * (GEOMETRY: MySQL's SRID + WKB). Call it with `event.tableMap[event.tableId]` for every TableMap
+ * Makes zongji hand the stored bytes of every string, TEXT/BLOB, GEOMETRY and JSON column of this
+ * table (GEOMETRY: MySQL's SRID + WKB; JSON: MySQL's binary form). Call it with `event.tableMap[event.tableId]` for every TableMap
  * event, from the 'binlog' listener: zongji emits a TableMap before it parses the next event, so
  * the table's row events are decoded with it. 'tablemap' must be among `includeEvents` (zongji
  * needs it anyway). Idempotent.
@@ -52,6 +54,11 @@ export function keepRawCells(entry: TableMapEntry): void {
         break;
       }
       case GEOMETRY:
+        columns[i] = { ...column, type: BLOB, charset: null };
+        break;
+      // The binary JSON as stored (mysqlJsonText renders it): zongji's own decoding drops the
+      // difference between 1 and 1.0 and cannot read opaque values.
+      case JSON_TYPE:
         columns[i] = { ...column, type: BLOB, charset: null };
         break;
       case TINY_BLOB:

@@ -6,7 +6,11 @@ import { type CliProcess, startCli } from '../../support/cli-process.ts';
 import { createTopic, deleteTopics, produce, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
-import { cases } from '../../support/type-matrix-cases.ts';
+import { casesFor } from '../../support/type-matrix-cases.ts';
+
+// These run against MariaDB only.
+const cases = casesFor('mariadb');
+
 import { streamTypeMatrix } from '../../support/type-matrix-stream.ts';
 
 // `syncjob decode` as a user runs it: a separate process reading what a real worker wrote, one JSON

@@ -24,7 +24,10 @@ import {
 } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { foldRaw } from '../../support/topic-reader.ts';
-import { cases } from '../../support/type-matrix-cases.ts';
+import { casesFor } from '../../support/type-matrix-cases.ts';
+
+// These run against MariaDB only.
+const cases = casesFor('mariadb');
 
 const env = testEnv();
 const READER = fileURLToPath(new URL('../../consumers/FlinkCanalReader.java', import.meta.url));

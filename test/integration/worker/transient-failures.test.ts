@@ -11,7 +11,7 @@ import {
   startWorker,
   testJob,
 } from '../../support/sync-job.ts';
-import { testEnv, uniqueName } from '../../support/testenv.ts';
+import { binlogMonitorPrivilege, testEnv, uniqueName } from '../../support/testenv.ts';
 import { foldTopic } from '../../support/topic-reader.ts';
 
 const env = testEnv();
@@ -42,7 +42,7 @@ describe('transient source failures', () => {
       await db.query(`CREATE TABLE ${database}.${t} (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40))`);
     }
     await db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY ?`, [env.mysql.syncPassword]);
-    await db.query(`GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '${user}'@'%'`);
+    await db.query(`GRANT SELECT, REPLICATION SLAVE, ${binlogMonitorPrivilege(env)} ON *.* TO '${user}'@'%'`);
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
 import { deleteTopics, rootConnection } from '../../support/sync-job.ts';
 import { testEnv, uniqueName } from '../../support/testenv.ts';
 import { readTopic } from '../../support/topic-reader.ts';
-import { type Case, cases } from '../../support/type-matrix-cases.ts';
+import { type Case, casesFor } from '../../support/type-matrix-cases.ts';
 import { streamTypeMatrix } from '../../support/type-matrix-stream.ts';
 
 // The type matrix along the whole product path: rows written to MariaDB, read from the binlog by a
@@ -13,6 +13,7 @@ import { streamTypeMatrix } from '../../support/type-matrix-stream.ts';
 // of the fixture, cell by cell, in INSERT, UPDATE and DELETE images.
 
 const env = testEnv();
+const cases = casesFor(env.sourceType);
 
 interface Expected {
   table: string;

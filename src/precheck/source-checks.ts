@@ -5,6 +5,7 @@ import mysql from 'mysql2/promise';
 import type { SyncJob } from '../api/v1alpha1/syncjob-spec.ts';
 import { effectiveServerId } from '../job-identity.ts';
 import type { Logger } from '../log.ts';
+import { prepareSourceSession } from '../source/mysql/flavor.ts';
 import { mysqlConnection } from '../worker/connections.ts';
 import type { SecretResolver } from '../worker/secrets.ts';
 import { parseGrants } from './grants.ts';
@@ -12,13 +13,16 @@ import {
   accountName,
   decideBinlog,
   decideBinlogFormat,
+  decideBinlogRetention,
   decideBinlogRowImage,
   decideFilters,
   decideLogSlaveUpdates,
   decideObjects,
   decidePartitionKeys,
+  decidePolardbEndpoint,
   decidePrimaryKeys,
   decidePrivileges,
+  decideRowValueOptions,
   decideServerId,
   decideStorageEngines,
   decideVersion,
@@ -42,6 +46,12 @@ const VARIABLES = [
   'server_id',
   'log_slave_updates',
   'log_replica_updates',
+  'binlog_row_value_options',
+  'binlog_expire_logs_seconds',
+  'expire_logs_days',
+  'loose_expire_logs_hours',
+  'read_only',
+  'innodb_read_only',
 ];
 
 /**
@@ -231,6 +241,8 @@ export async function checkSource(
   items.push(passed('source.authentication', `logged in as ${source.username} with ${secret}`));
 
   try {
+    // Hidden generated primary keys count as keys, as the worker sees them.
+    await prepareSourceSession(conn);
     const [info] = await rows(conn, 'SELECT VERSION() AS version, CURRENT_USER() AS user');
     const version = String(info?.version);
     const isMariadb = /mariadb/i.test(version);
@@ -258,6 +270,9 @@ export async function checkSource(
       decideBinlog(variables),
       decideBinlogFormat(variables),
       decideBinlogRowImage(variables),
+      decideRowValueOptions(variables),
+      decideBinlogRetention(source.type, variables),
+      ...decidePolardbEndpoint(source.type, variables),
       decideServerId(variables, effectiveServerId(job), registered),
       decidePrivileges(parseGrants(grants), objects, accountName(String(info?.user)), isMariadb),
       decideObjects(objects, databases, tables),

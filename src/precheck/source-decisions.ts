@@ -83,6 +83,72 @@ export function decideBinlogRowImage(variables: Readonly<Record<string, string>>
   );
 }
 
+export function decideRowValueOptions(variables: Readonly<Record<string, string>>): PrecheckItem {
+  const name = 'source.binlogRowValueOptions';
+  const value = variables.binlog_row_value_options ?? '';
+  if (!/PARTIAL_JSON/i.test(value))
+    return passed(name, `binlog_row_value_options = '${value}': JSON updates are logged as whole values`);
+  return failed(
+    name,
+    'binlog_row_value_options = PARTIAL_JSON: JSON updates are logged as diffs that cannot be made into whole rows (the job would stop at the first one of a synced table)',
+    `SET GLOBAL binlog_row_value_options=''; ${cnf("binlog_row_value_options=''")}`,
+  );
+}
+
+const WEEK_SECONDS = 7 * 24 * 3600;
+
+/** How long binlogs are kept: the newest setting the server reports; 0 means forever. */
+export function decideBinlogRetention(
+  type: SourceType,
+  variables: Readonly<Record<string, string>>,
+): PrecheckItem {
+  const name = 'source.binlogRetention';
+  const seconds =
+    variables.binlog_expire_logs_seconds !== undefined && Number(variables.binlog_expire_logs_seconds) > 0
+      ? Number(variables.binlog_expire_logs_seconds)
+      : variables.loose_expire_logs_hours !== undefined
+        ? Number(variables.loose_expire_logs_hours) * 3600
+        : Number(variables.expire_logs_days ?? 0) * 86_400;
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds >= WEEK_SECONDS)
+    return passed(
+      name,
+      seconds > 0
+        ? `binlogs are kept ${Math.round(seconds / 3600)} hours`
+        : 'binlogs are kept until removed by hand',
+    );
+  const where =
+    type === 'polardb-mysql'
+      ? 'raise the binlog retention in the PolarDB console (cluster parameters) to 7 days or more'
+      : `SET PERSIST binlog_expire_logs_seconds=${WEEK_SECONDS} (MariaDB: SET GLOBAL and my.cnf)`;
+  return warning(
+    name,
+    `binlogs are kept ${Math.round(seconds / 3600)} hours: a job stopped for longer (a failed worker, a paused job) can no longer resume and must be re-initialized`,
+    where,
+  );
+}
+
+/**
+ * PolarDB: only the primary endpoint reads the read-write node. A cluster endpoint may send the
+ * snapshot's SELECTs to a read-only node that lags behind the binlog they are matched with.
+ */
+export function decidePolardbEndpoint(
+  type: SourceType,
+  variables: Readonly<Record<string, string>>,
+): PrecheckItem[] {
+  if (type !== 'polardb-mysql') return [];
+  const name = 'source.endpoint';
+  const fix = "set source.host to the cluster's primary endpoint";
+  if (on(variables.read_only) || on(variables.innodb_read_only))
+    return [failed(name, 'the endpoint reached a read-only node (read_only = ON)', fix)];
+  return [
+    warning(
+      name,
+      'this connection reached the read-write node; a cluster endpoint may route the snapshot to a read-only node that lags behind the binlog',
+      `${fix} if it is not already`,
+    ),
+  ];
+}
+
 export function decideServerId(
   variables: Readonly<Record<string, string>>,
   replicaId: number,

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import mysql from 'mysql2/promise';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
-import { type Flavor, readFlavor } from '../source/mysql/flavor.ts';
+import { type Flavor, prepareSourceSession } from '../source/mysql/flavor.ts';
 import { SNAPSHOT_SESSION_SQL } from '../source/mysql/snapshot-query.ts';
 import { type ChunkReader, createChunkReader } from '../source/snapshot/chunk-reader.ts';
 import { type ChunkEncoding, chunkEncoding, encodeChunk, transferables } from './snapshot-encoding.ts';
@@ -25,7 +25,7 @@ async function connected(): Promise<{ c: mysql.Connection; flavor: Flavor }> {
       broken = err;
     });
     await c.query(SNAPSHOT_SESSION_SQL);
-    conn = { c, flavor: await readFlavor(c) };
+    conn = { c, flavor: await prepareSourceSession(c) };
   }
   return conn;
 }

@@ -17,7 +17,7 @@ import type { RecordSink } from '../sink/record-sink.ts';
 import { createBinlogReader, type StartPosition } from '../source/binlog/binlog-reader.ts';
 import { createTableCodecLoader } from '../source/binlog/table-codec.ts';
 import { binlogEnd } from '../source/mysql/binlog-end.ts';
-import { type Flavor, parseFlavor, SUPPORTED_SOURCES } from '../source/mysql/flavor.ts';
+import { type Flavor, prepareSourceSession, SUPPORTED_SOURCES } from '../source/mysql/flavor.ts';
 import { gtidPositionAt } from '../source/mysql/gtid-at.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { kafkaConnection, mysqlConnection } from './connections.ts';
@@ -186,7 +186,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@server_id AS serverId'),
     );
     const serverId = Number(versionRow?.serverId);
-    const flavor = parseFlavor(String(versionRow?.v ?? ''));
+    const flavor = await source(prepareSourceSession(control));
     if (!flavor.supported)
       throw new ConfigError(`the source is not supported: ${flavor.unsupported}`, `use ${SUPPORTED_SOURCES}`);
     // Connecting a transactional producer fences any older worker of this job and aborts what it
@@ -299,6 +299,12 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       },
     });
     const p = pipeline;
+    // Connections that read tables and their columns, set up as the source's flavour asks.
+    const openTableReader = async () => {
+      const c = await mysql.createConnection(connection);
+      await prepareSourceSession(c);
+      return c;
+    };
     reader = createBinlogReader({
       connection,
       serverId: effectiveServerId(job),
@@ -318,8 +324,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     const aborted = new Promise<void>((resolve) =>
       attempt.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-    if (plan)
-      await emitStructure({ pipeline: p, connect: () => mysql.createConnection(connection) }, plan.describe);
+    if (plan) await emitStructure({ pipeline: p, connect: openTableReader }, plan.describe);
     await source(r.start());
     health.healthy('source');
     setStreaming(opts, true);
@@ -327,7 +332,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
     if (initialization && init.data) {
       initializer = startInitialization({
         pipeline: p,
-        connect: () => mysql.createConnection(connection),
+        connect: openTableReader,
         connection,
         progress: initialization,
         chunkSize: init.chunkSize,

@@ -13,8 +13,8 @@ import type { Logger } from '../../log.ts';
 import { classifyBinlogError, type Flavor } from '../mysql/flavor.ts';
 import { keepRawCells, ZONGJI_CONNECTION_OPTIONS } from '../mysql/zongji-decoding.ts';
 import type { RowChange, SourcePosition, TableSchema } from '../row-change.ts';
-import { decodeCompressedTransactions } from './compressed-transactions.ts';
 import { type DdlTarget, ddlTarget, type TableRef } from './ddl-target.ts';
+import { handleMysqlOnlyEvents } from './mysql-only-events.ts';
 import { everyColumnPresent } from './row-image.ts';
 import { dmlStatementTables } from './statement-dml.ts';
 
@@ -55,8 +55,8 @@ export interface BinlogHandler {
 export interface BinlogReaderOptions {
   connection: { host: string; port: number; user: string; password: string; ssl?: object };
   serverId: number;
-  /** The server's flavour: which session variables ask for heartbeats. */
-  flavor: Pick<Flavor, 'binlogSessionSql'>;
+  /** The server's flavour: which session variables ask for heartbeats, how columns are read. */
+  flavor: Pick<Flavor, 'binlogSessionSql' | 'sessionSql'>;
   start: StartPosition;
   /** zongji's includeSchema: database → true (all tables) or a table list. */
   includeSchema: Record<string, string[] | true>;
@@ -90,6 +90,20 @@ export const HEARTBEAT_MS = 2_000;
 export const STALL_MS = 10_000;
 const WATCHDOG_TICK_MS = 1_000;
 
+/** A synced table's UPDATE was logged as a partial JSON diff: no full row can be made of it. */
+export class PartialJsonUpdateError extends SyncError {
+  constructor(table: string) {
+    super(
+      `the source logged an UPDATE of synced table ${table} as a partial JSON diff (binlog_row_value_options=PARTIAL_JSON)`,
+      {
+        retriable: false,
+        reason: 'PartialJsonUpdates',
+        fix: `run SET GLOBAL binlog_row_value_options='' on the source (and remove it from its configuration file), then re-initialize the job: the partial event stays in the binlog`,
+      },
+    );
+  }
+}
+
 /** The binlog connection read nothing (not even a heartbeat) for too long: reconnect. */
 export class SourceStalledError extends SyncError {
   constructor(host: string, port: number, ms: number) {
@@ -103,7 +117,11 @@ export class SourceStalledError extends SyncError {
 export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   const log = opts.logger;
   const zongji = new ZongJi({ ...opts.connection, ...ZONGJI_CONNECTION_OPTIONS });
-  decodeCompressedTransactions(zongji);
+  handleMysqlOnlyEvents(zongji, ({ database, table }) => {
+    const selected = opts.includeSchema[database];
+    if (selected === true || selected?.includes(table))
+      fail(new PartialJsonUpdateError(`${database}.${table}`));
+  });
   // zongji hands events over synchronously; a table's first sighting needs an async lookup (keys),
   // so events go through this ordered backlog and are processed one at a time.
   const backlog: BinlogEvent[] = [];
@@ -346,6 +364,9 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       // (nanoseconds; MySQL and MariaDB alike).
       for (const sql of opts.flavor.binlogSessionSql(opts.heartbeatMs ?? HEARTBEAT_MS))
         zongji.connection?.query(sql, (err: unknown) => err && fail(err));
+      // zongji's own metadata connection reads columns as every other reader does.
+      for (const sql of opts.flavor.sessionSql)
+        zongji.ctrlConnection?.query(sql, (err: unknown) => err && fail(err));
       await ready;
       if (!file) file = String(zongji.get('filename') ?? '');
       if (!txStart) txStart = Number(zongji.get('position') ?? 0);

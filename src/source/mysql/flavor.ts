@@ -25,6 +25,8 @@ export interface Flavor {
   gtidForm: Product;
   /** The server writes JSON into its binlog in binary form (MySQL) rather than as text (MariaDB). */
   binaryJsonInBinlog: boolean;
+  /** Statements every connection that reads tables or their columns runs first. */
+  sessionSql: string[];
 }
 
 export const SUPPORTED_SOURCES =
@@ -65,6 +67,13 @@ export function parseFlavor(version: string): Flavor {
     binlogMonitorPrivilege: product === 'mariadb' ? 'BINLOG MONITOR' : 'REPLICATION CLIENT',
     gtidForm: product,
     binaryJsonInBinlog: product === 'mysql',
+    // A generated invisible primary key (MySQL 8.0.30+) is in every row of the binlog but hidden
+    // from information_schema and SELECT * by default; shown, the snapshot and the binlog carry the
+    // same columns, and the table has its key.
+    sessionSql:
+      product === 'mysql' && atLeast(v, 8, 0, 30)
+        ? ['SET SESSION show_gipk_in_create_table_and_information_schema = ON']
+        : [],
   };
 }
 
@@ -109,8 +118,17 @@ export function classifyBinlogError(err: unknown, serverId: number): unknown {
   return new BinlogPurgedError(message, err);
 }
 
+type Queryable = { query(sql: string): Promise<[unknown, unknown]> };
+
 /** The flavour of the server `conn` is connected to. */
-export async function readFlavor(conn: { query(sql: string): Promise<[unknown, unknown]> }): Promise<Flavor> {
+export async function readFlavor(conn: Queryable): Promise<Flavor> {
   const [rows] = await conn.query('SELECT VERSION() AS version');
   return parseFlavor(String((rows as { version?: unknown }[])[0]?.version ?? ''));
+}
+
+/** Reads the flavour and sets the session up as the flavour asks (sessionSql). */
+export async function prepareSourceSession(conn: Queryable): Promise<Flavor> {
+  const flavor = await readFlavor(conn);
+  for (const sql of flavor.sessionSql) await conn.query(sql);
+  return flavor;
 }

@@ -127,12 +127,12 @@ const ESCAPES: Record<string, string> = {
 };
 
 function quote(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON escapes
-  const escaped = text.replace(
-    /["\\\u0000-\u001f]/g,
-    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return `"${escaped}"`;
+  let out = '"';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    out += ESCAPES[c] ?? (code < 0x20 ? `\\u${code.toString(16).padStart(4, '0')}` : c);
+  }
+  return `${out}"`;
 }
 
 /**

@@ -62,6 +62,8 @@ describe('precheck', () => {
       'source.binlog',
       'source.binlogFormat',
       'source.binlogRowImage',
+      'source.binlogRowValueOptions',
+      'source.binlogRetention',
       'source.serverId',
       'source.privileges',
       'source.objects',

@@ -7,7 +7,7 @@ import { rowRecord, snapshotRecordShell } from '../../../src/format/dts-avro/rec
 import type { DtsRecord } from '../../../src/format/dts-avro/schema.ts';
 import { snapshotImagesEncoder } from '../../../src/format/dts-avro/snapshot-images.ts';
 import type { DtsValue } from '../../../src/format/dts-avro/values.ts';
-import { decodeCompressedTransactions } from '../../../src/source/binlog/compressed-transactions.ts';
+import { handleMysqlOnlyEvents } from '../../../src/source/binlog/mysql-only-events.ts';
 import { columnSpecsFromTableMap, layoutDrift } from '../../../src/source/mysql/column-spec.ts';
 import { loadTableSchema } from '../../../src/source/mysql/load-table-schema.ts';
 import {
@@ -57,7 +57,7 @@ describe('MySQL type matrix: binlog and snapshot give the same DTS values', () =
       password: db.syncPassword,
       ...ZONGJI_CONNECTION_OPTIONS,
     });
-    decodeCompressedTransactions(zongji);
+    handleMysqlOnlyEvents(zongji, () => undefined);
     const expectedRows = cases.reduce((sum, c) => sum + c.rows.length, 0);
     let seenRows = 0;
     const received = new Promise<void>((resolve, reject) => {

@@ -1,11 +1,12 @@
-// Makes zongji read compressed transactions (MySQL binlog_transaction_compression=ON). zongji
-// (0.9.0) skips a TRANSACTION_PAYLOAD event and reports it as undecodable; here each such event is
-// opened before zongji sees it and its inner events are handed to zongji's binlog command one by
-// one, as if the server had sent them uncompressed, so table maps, rows, GTIDs and positions take
-// zongji's ordinary path. Relies on two internals, pinned by test/integration/source/mysql-flavors
-// .test.ts: zongji builds its binlog command from `zongji.BinlogClass` right after 'ready', and
-// mysql2 hands each packet to the command's `execute(packet, connection)`, queueing packets in
-// `_paused_packets` while the connection is paused.
+// Two MySQL events that zongji (0.9.0) skips and reports as undecodable, handled before zongji sees
+// them. A compressed transaction (binlog_transaction_compression=ON) is opened and its inner events
+// are handed to zongji's binlog command one by one, as if the server had sent them uncompressed,
+// so table maps, rows, GTIDs and positions take zongji's ordinary path. A partial JSON update
+// (binlog_row_value_options=PARTIAL_JSON) is named with its table, so the reader stops on one of a
+// synced table and passes over the others. Relies on two internals, pinned by the tests of
+// test/integration/mysql/: zongji builds its binlog command from `zongji.BinlogClass` right after
+// 'ready', and mysql2 hands each packet to the command's `execute(packet, connection)`, queueing
+// packets in `_paused_packets` while the connection is paused.
 import type ZongJi from '@vlasky/zongji';
 import {
   decodeTransactionPayload,
@@ -34,6 +35,8 @@ type BinlogCommandClass = new (
 // A binlog event packet: the OK marker, then the 19-byte event header.
 const MARKER = 0;
 const TYPE_OFFSET = 1 + 4;
+const TABLE_MAP_EVENT = 19;
+const PARTIAL_UPDATE_ROWS_EVENT = 39;
 const LOG_POS_OFFSET = 1 + 13;
 const EVENT_LENGTH_OFFSET = 1 + 9;
 const HEADER_END = 1 + 19;
@@ -63,13 +66,34 @@ function expand(packet: Packet, checksum: boolean): Packet[] | null {
   });
 }
 
-function withPayloads(Base: BinlogCommandClass, zongji: ZongJi): BinlogCommandClass {
+export interface TableName {
+  database: string;
+  table: string;
+}
+
+/** A table map's table id (6 bytes) and names (length-prefixed, NUL-terminated). */
+function tableMapOf(buffer: Buffer, body: number): { id: number; name: TableName } {
+  const id = buffer.readUIntLE(body, 6);
+  const dbLength = buffer[body + 8]!;
+  const database = buffer.toString('utf8', body + 9, body + 9 + dbLength);
+  const tableAt = body + 9 + dbLength + 1;
+  const table = buffer.toString('utf8', tableAt + 1, tableAt + 1 + buffer[tableAt]!);
+  return { id, name: { database, table } };
+}
+
+function withMysqlEvents(
+  Base: BinlogCommandClass,
+  zongji: ZongJi,
+  onPartialUpdate: (table: TableName) => void,
+): BinlogCommandClass {
+  // Table ids of this stream's table maps, to name the table of a partial update.
+  const tables = new Map<number, TableName>();
   return class extends Base {
     override execute(packet: Packet | undefined, connection: Connection): boolean {
       const inner = packet
         ? expand(packet, Boolean((zongji as { useChecksum?: boolean }).useChecksum))
         : null;
-      if (!inner) return super.execute(packet, connection);
+      if (!inner) return this.one(packet, connection);
       for (let i = 0; i < inner.length; i++) {
         // zongji pauses the connection to look up a new table's columns; the rest of the
         // transaction then waits, ahead of whatever else is queued, until it resumes.
@@ -77,17 +101,36 @@ function withPayloads(Base: BinlogCommandClass, zongji: ZongJi): BinlogCommandCl
           for (let j = inner.length - 1; j >= i; j--) connection._paused_packets.unshift(inner[j]!);
           return false;
         }
-        if (super.execute(inner[i], connection)) return true;
+        if (this.one(inner[i], connection)) return true;
       }
       return false;
+    }
+
+    one(packet: Packet | undefined, connection: Connection): boolean {
+      if (packet && packet.end - packet.offset > HEADER_END && packet.buffer[packet.offset] === MARKER) {
+        const type = packet.buffer[packet.offset + TYPE_OFFSET];
+        const body = packet.offset + HEADER_END;
+        if (type === TABLE_MAP_EVENT) {
+          const { id, name } = tableMapOf(packet.buffer, body);
+          tables.set(id, name);
+        } else if (type === PARTIAL_UPDATE_ROWS_EVENT) {
+          const name = tables.get(packet.buffer.readUIntLE(body, 6));
+          if (name) onPartialUpdate(name);
+          return false;
+        }
+      }
+      return super.execute(packet, connection);
     }
   };
 }
 
-/** Call once, before `zongji.start()`. */
-export function decodeCompressedTransactions(zongji: ZongJi): void {
+/**
+ * Call once, before `zongji.start()`. `onPartialUpdate` hears of each partial JSON update, whose
+ * rows are not handed on: they cannot be made whole.
+ */
+export function handleMysqlOnlyEvents(zongji: ZongJi, onPartialUpdate: (table: TableName) => void): void {
   const z = zongji as unknown as { BinlogClass: BinlogCommandClass; on(e: 'ready', f: () => void): void };
   z.on('ready', () => {
-    z.BinlogClass = withPayloads(z.BinlogClass, zongji);
+    z.BinlogClass = withMysqlEvents(z.BinlogClass, zongji, onPartialUpdate);
   });
 }

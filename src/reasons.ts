@@ -77,8 +77,8 @@ export const TERMINAL_REASONS = {
   },
   TableColumnsUnexplained: {
     meaning:
-      "a binlog row of a synced table has a column count that the table's metadata does not explain (a hidden generated primary key, a column added and dropped in between)",
-    fix: 'make hidden primary keys visible (SET PERSIST show_gipk_in_create_table_and_information_schema=ON, or binlog_row_metadata=FULL), then re-initialize the table',
+      "a binlog row of a synced table has a column count that the table's metadata does not explain (a hidden implicit primary key, the table changed since)",
+    fix: 'add a primary key to the table or set binlog_row_metadata=FULL, then re-initialize the job',
   },
   InvalidConfiguration: {
     meaning: 'the spec asks for something the source or brokers cannot do',

@@ -117,14 +117,16 @@ export class SourceStalledError extends SyncError {
 export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   const log = opts.logger;
   const zongji = new ZongJi({ ...opts.connection, ...ZONGJI_CONNECTION_OPTIONS });
+  // A partial JSON update of a synced table stops the stream in binlog order: what came before it
+  // is handed on first.
   handleMysqlOnlyEvents(zongji, ({ database, table }) => {
     const selected = opts.includeSchema[database];
     if (selected === true || selected?.includes(table))
-      fail(new PartialJsonUpdateError(`${database}.${table}`));
+      enqueue(new PartialJsonUpdateError(`${database}.${table}`));
   });
   // zongji hands events over synchronously; a table's first sighting needs an async lookup (keys),
   // so events go through this ordered backlog and are processed one at a time.
-  const backlog: BinlogEvent[] = [];
+  const backlog: (BinlogEvent | PartialJsonUpdateError)[] = [];
   const codecs = new Map<string, TableCodec>();
   let draining = false;
   let lookupPaused = false;
@@ -232,7 +234,8 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
     opts.handler.commit(position(event, txStart), zongji.gtidSet);
   }
 
-  function handle(event: BinlogEvent): Promise<void> | undefined {
+  function handle(event: BinlogEvent | PartialJsonUpdateError): Promise<void> | undefined {
+    if (event instanceof PartialJsonUpdateError) throw event;
     const name = event.getEventName();
     if (name === 'tablemap') {
       return ensureCodec(event as TableMapEvent);
@@ -298,13 +301,18 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
   }
 
   zongji.on('binlog', (event: BinlogEvent) => {
-    if (halted) return;
     // Must run before zongji parses the table's rows, i.e. here and not later in the backlog.
     if (event.getEventName() === 'tablemap') {
       const tm = event as TableMapEvent;
       const entry = tm.tableMap[tm.tableId];
       if (entry) keepRawCells(entry);
     }
+    enqueue(event);
+  });
+  zongji.on('error', (err: unknown) => fail(err));
+
+  function enqueue(event: BinlogEvent | PartialJsonUpdateError) {
+    if (halted) return;
     backlog.push(event);
     if (!draining) {
       void drain();
@@ -312,8 +320,7 @@ export function createBinlogReader(opts: BinlogReaderOptions): BinlogReader {
       lookupPaused = true;
       zongji.connection?.pause();
     }
-  });
-  zongji.on('error', (err: unknown) => fail(err));
+  }
 
   // Watches the bytes the binlog connection's socket (mysql2's `stream`) read, not events: a huge
   // transaction of an unselected table arrives as filtered events for a long time, and it is data

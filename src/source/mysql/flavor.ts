@@ -103,6 +103,15 @@ export function classifyBinlogError(err: unknown, serverId: number): unknown {
         cause: err,
       },
     );
+  // zongji's words when a row has more or fewer columns than information_schema lists: a hidden
+  // column (PolarDB's implicit primary key) or a table changed since. Retrying meets the same row.
+  if (/schema changed between binlog event and metadata fetch/i.test(message))
+    return new SyncError(`a binlog row has columns the table's metadata does not explain: ${message}`, {
+      retriable: false,
+      reason: 'TableColumnsUnexplained',
+      fix: 'add a primary key to tables without one (PolarDB and ApsaraDB log a hidden key column for them), or set binlog_row_metadata=FULL so the binlog describes its own columns; then re-initialize the job',
+      cause: err,
+    });
   if (e?.errno === ER_CONNECTION_KILLED) return err;
   if (e?.errno !== ER_SOURCE_FATAL_ERROR_READING_BINLOG) return err;
   // 1236 carries several conditions; only a missing log is a purge. PolarDB and MySQL answer

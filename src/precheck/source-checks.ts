@@ -15,6 +15,7 @@ import {
   decideBinlogFormat,
   decideBinlogRetention,
   decideBinlogRowImage,
+  decideColumnTypes,
   decideFilters,
   decideLogSlaveUpdates,
   decideObjects,
@@ -29,6 +30,7 @@ import {
   type FilteredTable,
   type PartitionKeyed,
   type SelectedObject,
+  type SourceColumn,
   type SourceTable,
   selectedTables,
 } from './source-decisions.ts';
@@ -174,6 +176,27 @@ async function queryIsReplica(conn: mysql.Connection, isMariadb: boolean): Promi
   }
 }
 
+async function queryColumns(
+  conn: mysql.Connection,
+  selected: readonly SourceTable[],
+): Promise<SourceColumn[]> {
+  if (selected.length === 0) return [];
+  const wanted = new Set(selected.map((t) => `${t.database}.${t.table}`));
+  const columns = await rows(
+    conn,
+    'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, COLUMN_NAME AS col, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)',
+    [[...new Set(selected.map((t) => t.database))]],
+  );
+  return columns
+    .map((c) => ({
+      table: `${c.db}.${c.name}`,
+      column: String(c.col),
+      dataType: String(c.dataType).toLowerCase(),
+      columnType: String(c.columnType),
+    }))
+    .filter((c) => wanted.has(c.table));
+}
+
 async function queryTables(conn: mysql.Connection, databases: string[]): Promise<SourceTable[]> {
   const tables = await rows(
     conn,
@@ -264,6 +287,7 @@ export async function checkSource(
     const isReplica = await queryIsReplica(conn, isMariadb);
     const registered = await queryRegisteredReplicas(conn);
     const { keyed, filtered } = await queryColumnSettings(conn, job);
+    const columns = await queryColumns(conn, selected);
 
     items.push(
       decideVersion(source.type, version),
@@ -277,6 +301,7 @@ export async function checkSource(
       decidePrivileges(parseGrants(grants), objects, accountName(String(info?.user)), isMariadb),
       decideObjects(objects, databases, tables),
       decideStorageEngines(selected),
+      decideColumnTypes(columns),
       decidePrimaryKeys(selected),
       decideLogSlaveUpdates(variables, isReplica),
       decidePartitionKeys(keyed, job.spec.target.partitioning),

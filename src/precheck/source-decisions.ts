@@ -1,6 +1,7 @@
 // Pure decisions on what was queried from the source: facts in, precheck items out. The queries
 // are in source-checks.ts; keeping them apart lets every rule be tested without a server.
 import { filterColumns, parseFilter } from '../filter/row-filter.ts';
+import { isSupportedColumn } from '../source/mysql/column-spec.ts';
 import { parseFlavor, SUPPORTED_SOURCES } from '../source/mysql/flavor.ts';
 import { covers, type Grant, hasGlobal } from './grants.ts';
 import { failed, listNames, type PrecheckItem, passed, warning } from './types.ts';
@@ -289,6 +290,26 @@ export function decideStorageEngines(tables: readonly SourceTable[]): PrecheckIt
       'exclude them: list the other tables under spec.objects[].tables instead of the whole database',
     );
   return passed(name, `no ${UNSUPPORTED_ENGINES.join('/')} tables among the selected ones`);
+}
+
+/** A column of a selected table, as information_schema lists it. */
+export interface SourceColumn {
+  table: string;
+  column: string;
+  dataType: string;
+  columnType: string;
+}
+
+export function decideColumnTypes(columns: readonly SourceColumn[]): PrecheckItem {
+  const name = 'source.columnTypes';
+  const bad = columns.filter((c) => !isSupportedColumn(c.dataType, c.columnType));
+  if (bad.length > 0)
+    return failed(
+      name,
+      `columns DTS records cannot carry: ${listNames(bad.map((c) => `${c.table}.${c.column} (${c.columnType})`))}`,
+      'list the other tables of those databases under spec.objects[].tables, or change the column types (docs/type-mapping.md)',
+    );
+  return passed(name, 'every column of the selected tables has a DTS type');
 }
 
 export function decidePrimaryKeys(tables: readonly SourceTable[]): PrecheckItem {

@@ -1,7 +1,9 @@
 // ColumnSpecs from the two places MySQL describes a table: information_schema (authoritative: it
 // has nullability, FLOAT(M,D), MariaDB's JSON marker and keys) and the binlog's table map (what the
 // row images were written with, used to notice that a loaded schema no longer fits the binlog).
+
 import type { TableMapEvent } from '@vlasky/zongji';
+import { ConfigError } from '../../errors.ts';
 import type { ColumnSpec } from '../row-change.ts';
 import {
   blobMaxLength,
@@ -40,16 +42,25 @@ export function isJsonValidCheck(column: string, checkClause: string): boolean {
   return checkClause === `json_valid(\`${column.replaceAll('`', '``')}\`)`;
 }
 
+/** Whether records can carry a column of this information_schema type (see docs/type-mapping.md). */
+export const isSupportedColumn = (dataType: string, columnType: string): boolean =>
+  !columnType.includes('COMPRESSED') &&
+  (dataType === 'geomcollection' || typeNumberOfDataType(dataType) !== undefined);
+
+const unsupportedColumn = (name: string, what: string) =>
+  new ConfigError(
+    `column ${name} is ${what}, which DTS records cannot carry`,
+    'list the other tables of its database under spec.objects[].tables, or change the column type',
+  );
+
 /** One column from information_schema; `isJson` marks a MariaDB LONGTEXT JSON column (see isJsonValidCheck). */
 export function columnSpecFromInformationSchema(row: InformationSchemaColumn, isJson: boolean): ColumnSpec {
   const name = row.COLUMN_NAME;
-  if (row.COLUMN_TYPE.includes('COMPRESSED')) {
-    throw new Error(`column ${name}: MariaDB COMPRESSED columns are not supported`);
-  }
+  if (row.COLUMN_TYPE.includes('COMPRESSED')) throw unsupportedColumn(name, 'a MariaDB COMPRESSED column');
   // MySQL 8 names GEOMETRYCOLLECTION by its synonym; records carry one name whatever the source.
   const sqlType = isJson ? 'json' : row.DATA_TYPE === 'geomcollection' ? 'geometrycollection' : row.DATA_TYPE;
   const typeNumber = typeNumberOfDataType(sqlType);
-  if (typeNumber === undefined) throw new Error(`column ${name}: type ${row.COLUMN_TYPE} is not supported`);
+  if (typeNumber === undefined) throw unsupportedColumn(name, `type ${row.COLUMN_TYPE}`);
   const unsigned = canBeUnsigned(typeNumber) && row.COLUMN_TYPE.includes('unsigned');
   return {
     name,

@@ -271,7 +271,7 @@ describe('MySQL as the source', () => {
     }
   });
 
-  it('passes the precheck of a correctly set-up server, and fails PARTIAL_JSON', async () => {
+  it('passes the precheck of a correctly set-up server, and fails PARTIAL_JSON and VECTOR columns', async () => {
     await db.query(`CREATE TABLE ${database}.checked (id INT PRIMARY KEY)`);
     const topic = uniqueName('my-pc');
     await createTopic(env, topic, 1);
@@ -294,6 +294,17 @@ describe('MySQL as the source', () => {
     } finally {
       await db.query("SET GLOBAL binlog_row_value_options = ''");
     }
+    // MySQL 9's VECTOR has no DTS type: named before the job starts.
+    await db.query(`CREATE TABLE ${database}.vec (id INT PRIMARY KEY, emb VECTOR(3))`);
+    const vectors = await runPrecheck(
+      testJob(env, 'pc', { topic, objects: [{ database, tables: [{ name: 'vec' }] }] }),
+      resolver,
+      log,
+    );
+    expect(vectors.find((i) => i.name === 'source.columnTypes')).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining(`${database}.vec.emb (vector(3))`),
+    });
     // A PolarDB job gets its endpoint advice.
     const polardb = await runPrecheck(
       testJob(env, 'pc', {

@@ -68,6 +68,7 @@ describe('precheck', () => {
       'source.privileges',
       'source.objects',
       'source.storageEngine',
+      'source.columnTypes',
       'source.primaryKey',
       'source.logSlaveUpdates',
       'source.partitionKey',

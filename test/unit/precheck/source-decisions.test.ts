@@ -4,12 +4,16 @@ import {
   accountName,
   decideBinlog,
   decideBinlogFormat,
+  decideBinlogRetention,
   decideBinlogRowImage,
+  decideColumnTypes,
   decideLogSlaveUpdates,
   decideObjects,
   decidePartitionKeys,
+  decidePolardbEndpoint,
   decidePrimaryKeys,
   decidePrivileges,
+  decideRowValueOptions,
   decideServerId,
   decideServerIdUnique,
   decideStorageEngines,
@@ -188,6 +192,53 @@ describe('decidePartitionKeys', () => {
     expect(decidePartitionKeys([keyed(['customer'])], 'table')).toMatchObject({
       result: 'Failed',
       fix: expect.stringContaining('target.partitioning: primaryKey'),
+    });
+  });
+});
+
+describe('MySQL and PolarDB settings', () => {
+  it('fails PARTIAL_JSON row values', () => {
+    expect(decideRowValueOptions({ binlog_row_value_options: '' }).result).toBe('Passed');
+    expect(decideRowValueOptions({}).result).toBe('Passed');
+    expect(decideRowValueOptions({ binlog_row_value_options: 'PARTIAL_JSON' })).toMatchObject({
+      result: 'Failed',
+      fix: expect.stringContaining("SET GLOBAL binlog_row_value_options=''"),
+    });
+  });
+
+  it('warns when binlogs are kept less than 7 days, PolarDB in its console words', () => {
+    expect(decideBinlogRetention('mysql', { binlog_expire_logs_seconds: '2592000' }).result).toBe('Passed');
+    expect(decideBinlogRetention('mariadb', { expire_logs_days: '0' }).result).toBe('Passed');
+    expect(decideBinlogRetention('mysql', { binlog_expire_logs_seconds: '86400' })).toMatchObject({
+      result: 'Warning',
+      message: expect.stringContaining('24 hours'),
+      fix: expect.stringContaining('binlog_expire_logs_seconds=604800'),
+    });
+    expect(decideBinlogRetention('polardb-mysql', { loose_expire_logs_hours: '72' })).toMatchObject({
+      result: 'Warning',
+      fix: expect.stringContaining('PolarDB console'),
+    });
+  });
+
+  it('asks PolarDB jobs for the primary endpoint, and fails a read-only node', () => {
+    expect(decidePolardbEndpoint('mysql', { read_only: 'ON' })).toEqual([]);
+    expect(decidePolardbEndpoint('polardb-mysql', { read_only: 'OFF' })).toMatchObject([
+      { result: 'Warning' },
+    ]);
+    expect(decidePolardbEndpoint('polardb-mysql', { read_only: 'ON' })).toMatchObject([{ result: 'Failed' }]);
+  });
+
+  it('names the columns DTS records cannot carry', () => {
+    const column = (c: string, dataType: string, columnType = dataType) => ({
+      table: 'shop.items',
+      column: c,
+      dataType,
+      columnType,
+    });
+    expect(decideColumnTypes([column('id', 'int'), column('doc', 'json')]).result).toBe('Passed');
+    expect(decideColumnTypes([column('id', 'int'), column('emb', 'vector', 'vector(3)')])).toMatchObject({
+      result: 'Failed',
+      message: expect.stringContaining('shop.items.emb (vector(3))'),
     });
   });
 });

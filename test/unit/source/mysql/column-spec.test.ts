@@ -5,6 +5,7 @@ import {
   columnSpecsFromTableMap,
   type InformationSchemaColumn,
   isJsonValidCheck,
+  isSupportedColumn,
   layoutDrift,
 } from '../../../../src/source/mysql/column-spec.ts';
 import { keysFromStatistics } from '../../../../src/source/mysql/load-table-schema.ts';
@@ -95,7 +96,14 @@ describe('columnSpecFromInformationSchema', () => {
   it('rejects what DTS cannot carry', () => {
     expect(() =>
       columnSpecFromInformationSchema(column({ DATA_TYPE: 'uuid', COLUMN_TYPE: 'uuid' }), false),
-    ).toThrow(/type uuid is not supported/);
+    ).toThrow(/type uuid, which DTS records cannot carry/);
+    // MySQL 9's VECTOR, a terminal configuration error naming the column.
+    expect(() =>
+      columnSpecFromInformationSchema(column({ DATA_TYPE: 'vector', COLUMN_TYPE: 'vector(3)' }), false),
+    ).toThrow(expect.objectContaining({ reason: 'InvalidConfiguration', retriable: false }));
+    expect(isSupportedColumn('vector', 'vector(3)')).toBe(false);
+    expect(isSupportedColumn('geomcollection', 'geomcollection')).toBe(true);
+    expect(isSupportedColumn('int', 'int unsigned')).toBe(true);
     expect(() =>
       columnSpecFromInformationSchema(
         column({ DATA_TYPE: 'varchar', COLUMN_TYPE: 'varchar(10) /*M!100301 COMPRESSED*/' }),

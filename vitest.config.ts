@@ -15,6 +15,8 @@ const MYSQL_SUITES = [
   'test/integration/worker/partition-key.test.ts',
   'test/integration/worker/transient-failures.test.ts',
   'test/integration/worker/server-id-conflict.test.ts',
+  'test/integration/worker/failover.test.ts',
+  'test/integration/operator/lifecycle.test.ts',
 ];
 
 const integration = {

@@ -1,6 +1,7 @@
 // Streaming benchmark: syncjob against Debezium, each in a process of its own, into the same Kafka
-// from the same MariaDB on this machine; runs alternate between the tools.
-//   scripts/testenv.sh up && npx node bench/streaming.ts [--runs 3] [--tools syncjob,debezium]
+// from the same MariaDB (or, with --source mysql, the same MySQL, against Debezium's MySQL
+// connector) on this machine; runs alternate between the tools.
+//   scripts/testenv.sh up && npx node bench/streaming.ts [--source mariadb|mysql] [--runs 3] [--tools syncjob,debezium]
 //     [--rows 200000] [--seconds 20] [--init-rows 1000000] [--chart docs/streaming-bench.svg]
 //     [--scenarios initialization,catch-up,latency] [--before-root DIR --tools syncjob,before]
 //     [--tools syncjob,syncjob_at_least_once,debezium]
@@ -25,6 +26,8 @@ import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
+import { binlogEnd } from '../src/source/mysql/binlog-end.ts';
+import { readFlavor } from '../src/source/mysql/flavor.ts';
 import { drawChart } from './lib/chart.ts';
 import { debeziumTool } from './lib/debezium-tool.ts';
 import { type ProcessStats, sharedCpuSeconds } from './lib/process-stats.ts';
@@ -42,8 +45,12 @@ const { values: flags } = parseArgs({
     // Another checkout (with node_modules) whose syncjob runs as the tool `before`.
     'before-root': { type: 'string' },
     chart: { type: 'string' },
+    source: { type: 'string', default: 'mariadb' },
   },
 });
+if (flags.source !== 'mariadb' && flags.source !== 'mysql')
+  throw new Error(`unknown source ${flags.source} (mariadb, mysql)`);
+const SOURCE = flags.source;
 const RUNS = Number(flags.runs);
 const ROWS = Number(flags.rows);
 const SECONDS = Number(flags.seconds);
@@ -54,8 +61,10 @@ for (const s of SCENARIOS)
     throw new Error(`unknown scenario ${s} (initialization, catch-up, latency)`);
 const WARM_UP_MS = 3000;
 
-const env = testenvEnv(['mariadb', 'kafka']);
-const mysqlAt = { host: env.MYSQL_HOST!, port: Number(env.MYSQL_PORT) };
+const env = testenvEnv([SOURCE, 'kafka']);
+// testenv's names: MYSQL_* is the MariaDB, ORACLE_MYSQL_* the MySQL.
+const at = (key: string) => env[`${SOURCE === 'mysql' ? 'ORACLE_' : ''}MYSQL_${key}`]!;
+const mysqlAt = { host: at('HOST'), port: Number(at('PORT')) };
 const brokers = env.KAFKA_BROKERS!.split(',');
 const suffix = randomBytes(3).toString('hex');
 const database = `bench_${suffix}`;
@@ -66,12 +75,14 @@ const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING
 const admin = kafka.admin();
 await admin.connect();
 
+const flavor = await readFlavor(root);
 const benchEnv: BenchEnv = {
-  mysql: { ...mysqlAt, syncUser: env.MYSQL_SYNC_USER!, syncPassword: env.MYSQL_SYNC_PASSWORD! },
+  source: SOURCE,
+  mysql: { ...mysqlAt, syncUser: at('SYNC_USER'), syncPassword: at('SYNC_PASSWORD') },
   brokers,
   async binlogEnd(): Promise<Position> {
-    const [[status]] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-    return { file: status!.File as string, position: Number(status!.Position) };
+    const { file, offset } = await binlogEnd(root, flavor);
+    return { file, position: offset };
   },
 };
 const tools: StreamingTool[] = flags.tools.split(',').map((name) => {
@@ -214,9 +225,14 @@ async function initTable(): Promise<string> {
   await root.query('SET SESSION sql_log_bin = 0');
   for (let first = 1; first <= INIT_ROWS; first += slice) {
     const last = Math.min(INIT_ROWS, first + slice - 1);
+    // Numbers first..last from digits (MariaDB's seq_ tables do not exist on MySQL).
+    const digits = `(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)`;
+    const places = Array.from({ length: 6 }, (_, i) => `${digits} AS p${i}`).join(' CROSS JOIN ');
+    const n = Array.from({ length: 6 }, (_, i) => `p${i}.d * ${10 ** i}`).join(' + ');
     await root.query(
       `INSERT INTO ${table} SELECT seq, CONCAT('payload-', seq, '-', REPEAT('x', 32)), seq / 100,
-         TIMESTAMP'2026-01-02 03:04:05.123456' FROM seq_${first}_to_${last}`,
+         TIMESTAMP'2026-01-02 03:04:05.123456'
+       FROM (SELECT ${n} + ${first} AS seq FROM ${places}) AS numbers WHERE seq <= ${last}`,
     );
   }
   await root.query('SET SESSION sql_log_bin = 1');
@@ -265,7 +281,7 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
   await createTopic(topic);
   const lso = stableOffsets(topic);
   const started = performance.now();
-  const shared = sharedCpuSeconds();
+  const shared = sharedCpuSeconds(SOURCE);
   const running = await tool.initialize(table, topic);
   const deadline = Date.now() + 600_000;
   while (!lso.quietFor(1000)) {
@@ -273,7 +289,7 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
       throw new Error(`${tool.name} initialization: the topic never stood still for a second`);
     await sleep(50);
   }
-  const sharedAfter = sharedCpuSeconds();
+  const sharedAfter = sharedCpuSeconds(SOURCE);
   const w = await watch(topic, INIT_ROWS, tool.idOf);
   await untilCount(w, INIT_ROWS, `${tool.name} initialization`);
   const { first, last } = w.offsets();
@@ -290,7 +306,7 @@ async function initialization(tool: StreamingTool, run: string, table: string) {
     rowsPerSecond: Math.round((INIT_ROWS - 1) / ((lastAt - firstAt) / 1000)),
     fromStartRowsPerSecond: Math.round(INIT_ROWS / ((lastAt - started) / 1000)),
     ...cost(stats),
-    // What the rest of the machine spent meanwhile: MariaDB and Kafka, and the bench (its offset poll).
+    // What the rest of the machine spent meanwhile: the source and Kafka, and the bench (its offset poll).
     servicesCpuSeconds: round(sharedAfter.services - shared.services),
     benchCpuSeconds: round(sharedAfter.bench - shared.bench),
   };
@@ -410,7 +426,7 @@ const all: [string, (r: Result) => number | undefined][] = [
   ['initialization rows/s from start', (r) => r.initialization?.fromStartRowsPerSecond],
   ['initialization CPU s', (r) => r.initialization?.cpuSeconds],
   ['initialization peak RSS MiB', (r) => r.initialization?.peakRssMiB],
-  ['initialization MariaDB + Kafka CPU s', (r) => r.initialization?.servicesCpuSeconds],
+  ['initialization source + Kafka CPU s', (r) => r.initialization?.servicesCpuSeconds],
   ['initialization bench CPU s', (r) => r.initialization?.benchCpuSeconds],
   ['catch-up rows/s', (r) => r.catchUp?.rowsPerSecond],
   ['catch-up CPU s', (r) => r.catchUp?.cpuSeconds],

@@ -1,6 +1,7 @@
-// Debezium for comparison: the MariaDB connector 3.5.0.Final in Kafka Connect 4.1.2 standalone
-// (Kafka's own runtime, JSON without schemas, offsets in a file), into the same broker. Fetched
-// from Maven Central into the testenv cache on first use. Connect standalone has no exactly-once
+// Debezium for comparison: its MariaDB connector 3.5.0.Final, or its MySQL connector 3.6.1.Final
+// for a MySQL source, in Kafka Connect 4.1.2 standalone (Kafka's own runtime, JSON without schemas,
+// offsets in a file), into the same broker. Fetched from Maven Central into the testenv cache on
+// first use. Connect standalone has no exactly-once
 // source support (distributed mode only), so Debezium writes at-least-once here.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
@@ -9,20 +10,33 @@ import path from 'node:path';
 import { stopWithStats } from './process-stats.ts';
 import type { BenchEnv, RunningTool, StreamingTool } from './tool.ts';
 
-export const DEBEZIUM_VERSION = '3.5.0.Final';
 export const CONNECT_VERSION = '4.1.2';
+const CONNECTORS = {
+  mariadb: {
+    version: '3.5.0.Final',
+    artifact: 'debezium-connector-mariadb',
+    class: 'io.debezium.connector.mariadb.MariaDbConnector',
+  },
+  mysql: {
+    version: '3.6.1.Final',
+    artifact: 'debezium-connector-mysql',
+    class: 'io.debezium.connector.mysql.MySqlConnector',
+  },
+} as const;
+type Connector = (typeof CONNECTORS)[keyof typeof CONNECTORS];
 
 const CACHE = process.env.SYNCJOB_CACHE ?? path.join(os.homedir(), '.cache/syncjob-operator');
-const LIBS = path.join(CACHE, 'debezium', DEBEZIUM_VERSION, 'libs');
+const libsOf = (c: Connector) => path.join(CACHE, 'debezium', `${c.artifact}-${c.version}`, 'libs');
 const JAVA = existsSync('/usr/lib/jvm/java-17-openjdk-amd64/bin/java')
   ? '/usr/lib/jvm/java-17-openjdk-amd64/bin/java'
   : 'java';
 const REST_PORT = 18_083;
 
 /** Resolves Connect, the JSON converter and the connector with Maven, once per machine. */
-export function installDebezium(): void {
+export function installDebezium(connector: Connector): void {
+  const LIBS = libsOf(connector);
   if (existsSync(path.join(LIBS, '.complete'))) return;
-  const build = path.join(CACHE, 'debezium', DEBEZIUM_VERSION, 'build');
+  const build = path.join(CACHE, 'debezium', `${connector.artifact}-${connector.version}`, 'build');
   mkdirSync(build, { recursive: true });
   const dep = (g: string, a: string, v: string) =>
     `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
@@ -32,13 +46,13 @@ export function installDebezium(): void {
 <groupId>io.syncjob.bench</groupId><artifactId>debezium-runtime</artifactId><version>1</version><dependencies>
 ${dep('org.apache.kafka', 'connect-runtime', CONNECT_VERSION)}
 ${dep('org.apache.kafka', 'connect-json', CONNECT_VERSION)}
-${dep('io.debezium', 'debezium-connector-mariadb', DEBEZIUM_VERSION)}
-${dep('io.debezium', 'debezium-storage-file', DEBEZIUM_VERSION)}
+${dep('io.debezium', connector.artifact, connector.version)}
+${dep('io.debezium', 'debezium-storage-file', connector.version)}
 ${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', '2.24.3')}
 </dependencies></project>`,
   );
   process.stderr.write(
-    `[bench] fetching Debezium ${DEBEZIUM_VERSION} and Kafka Connect ${CONNECT_VERSION} from Maven Central\n`,
+    `[bench] fetching Debezium's ${connector.artifact} ${connector.version} and Kafka Connect ${CONNECT_VERSION} from Maven Central\n`,
   );
   execFileSync(
     'mvn',
@@ -73,13 +87,14 @@ const taskState = async () =>
     ?.state;
 
 export function debeziumTool(env: BenchEnv): StreamingTool {
+  const connector = CONNECTORS[env.source];
   let serverId = 88_000;
   const start = async (
     table: string,
     topicPrefix: string,
     snapshot: 'no_data' | 'initial' = 'no_data',
   ): Promise<ChildProcess> => {
-    installDebezium();
+    installDebezium(connector);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-debezium-'));
     const [database] = table.split('.');
     writeFileSync(
@@ -103,7 +118,7 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
       path.join(dir, 'connector.properties'),
       properties({
         name: 'bench',
-        'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
+        'connector.class': connector.class,
         'tasks.max': 1,
         'database.hostname': env.mysql.host,
         'database.port': env.mysql.port,
@@ -136,7 +151,7 @@ export function debeziumTool(env: BenchEnv): StreamingTool {
         '-Xmx2G',
         `-Dlog4j2.configurationFile=${path.join(dir, 'log4j2.properties')}`,
         '-cp',
-        `${LIBS}/*`,
+        `${libsOf(connector)}/*`,
         'org.apache.kafka.connect.cli.ConnectStandalone',
         path.join(dir, 'worker.properties'),
         path.join(dir, 'connector.properties'),

@@ -35,15 +35,19 @@ export function stopWithStats(child: ChildProcess): () => Promise<ProcessStats> 
 }
 
 /**
- * CPU seconds so far of the services the tools share (MariaDB, the Kafka broker) and of this
+ * CPU seconds so far of the services the tools share (the source, the Kafka broker) and of this
  * process (the bench's writer and consumer): with the tool's own, where a scenario's CPU went.
  */
-export function sharedCpuSeconds(): { services: number; bench: number } {
-  const state =
-    process.env.SYNCJOB_TESTENV_STATE ??
-    path.join(process.env.SYNCJOB_CACHE ?? path.join(os.homedir(), '.cache/syncjob-operator'), 'run');
-  const pidOf = (file: string) => Number(readFileSync(path.join(state, file), 'utf8').trim());
-  const services = ['mariadb/mariadbd.pid', 'kafka/kafka.pid']
+export function sharedCpuSeconds(source: 'mariadb' | 'mysql'): { services: number; bench: number } {
+  const cache = process.env.SYNCJOB_CACHE ?? path.join(os.homedir(), '.cache/syncjob-operator');
+  const state = process.env.SYNCJOB_TESTENV_STATE ?? path.join(cache, 'run');
+  const pidOf = (file: string) => Number(readFileSync(file, 'utf8').trim());
+  // scripts/testenv/mysql.sh runs MySQL in its own root: its pid file is there.
+  const sourcePid =
+    source === 'mysql'
+      ? path.join(cache, 'mysql-sid-root/srv/mysql/mysqld.pid')
+      : path.join(state, 'mariadb/mariadbd.pid');
+  const services = [sourcePid, path.join(state, 'kafka/kafka.pid')]
     .map((f) => processStats(pidOf(f)).cpuSeconds)
     .reduce((a, b) => a + b, 0);
   const own = process.cpuUsage();

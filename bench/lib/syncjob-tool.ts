@@ -33,7 +33,7 @@ export function syncjobTool(
         metadata: { name: topic },
         spec: {
           source: {
-            type: 'mariadb',
+            type: env.source,
             host: env.mysql.host,
             port: env.mysql.port,
             username: env.mysql.syncUser,

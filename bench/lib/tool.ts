@@ -8,6 +8,8 @@ export interface Position {
 }
 
 export interface BenchEnv {
+  /** The source both tools read: the test MariaDB or the test MySQL (`--source`). */
+  source: 'mariadb' | 'mysql';
   mysql: { host: string; port: number; syncUser: string; syncPassword: string };
   brokers: string[];
   binlogEnd(): Promise<Position>;

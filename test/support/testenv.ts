@@ -10,6 +10,8 @@ export interface TestEnv {
    * (the same suites, vitest.config.ts).
    */
   sourceType: 'mariadb' | 'mysql';
+  /** The Debian sid root the test MySQL runs in (a replica runs there too). */
+  mysqlRootfs: string | undefined;
   mysql: {
     host: string;
     port: number;
@@ -75,6 +77,7 @@ export function testEnv(): TestEnv {
   const kubeBin = required(env, 'SYNCJOB_KUBE_BIN');
   return {
     sourceType: required(env, 'SYNCJOB_TEST_SOURCE_TYPE') === 'mysql' ? 'mysql' : 'mariadb',
+    mysqlRootfs: env.ORACLE_MYSQL_ROOTFS,
     mysql: {
       host: required(env, 'MYSQL_HOST'),
       port: Number(required(env, 'MYSQL_PORT')),

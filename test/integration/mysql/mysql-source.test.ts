@@ -294,6 +294,27 @@ describe('MySQL as the source', () => {
     } finally {
       await db.query("SET GLOBAL binlog_row_value_options = ''");
     }
+    // Privileges held through a default role count: MySQL's SHOW GRANTS expands active roles.
+    const role = `r_${database}`;
+    const user = `u_${database}`;
+    await db.query(
+      `CREATE ROLE ${role}; GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ${role}; GRANT SELECT ON ${database}.* TO ${role};
+       CREATE USER '${user}'@'%' IDENTIFIED BY '${env.mysql.syncPassword}'; GRANT ${role} TO '${user}'@'%'; SET DEFAULT ROLE ${role} TO '${user}'@'%'`,
+    );
+    try {
+      const byRole = await runPrecheck(
+        testJob(env, 'pc', {
+          topic,
+          objects: [{ database, tables: [{ name: 'checked' }] }],
+          source: { username: user },
+        }),
+        resolver,
+        log,
+      );
+      expect(byRole.find((i) => i.name === 'source.privileges')).toMatchObject({ result: 'Passed' });
+    } finally {
+      await db.query(`DROP USER '${user}'@'%'; DROP ROLE ${role}`);
+    }
     // MySQL 9's VECTOR has no DTS type: named before the job starts.
     await db.query(`CREATE TABLE ${database}.vec (id INT PRIMARY KEY, emb VECTOR(3))`);
     const vectors = await runPrecheck(

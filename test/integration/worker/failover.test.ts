@@ -9,6 +9,8 @@ import { type CliProcess, eventually, startCli } from '../../support/cli-process
 import { foldJobTopic } from '../../support/job-topic.ts';
 import { type MariadbReplica, startMariadbReplica } from '../../support/mariadb-replica.ts';
 import { sortedRows } from '../../support/materialize.ts';
+import { startMysqlReplica } from '../../support/mysql-replica.ts';
+import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
   deleteTopics,
@@ -33,7 +35,7 @@ describe('failover to a promoted replica', () => {
 
   beforeAll(async () => {
     primary = await rootConnection(env);
-    replica = await startMariadbReplica(env, primary);
+    replica = await (env.sourceType === 'mysql' ? startMysqlReplica : startMariadbReplica)(env, primary);
     // Created after the replica attached, so it replicates them.
     await primary.query(`CREATE DATABASE ${database}`);
     for (const t of TABLES)
@@ -41,7 +43,7 @@ describe('failover to a promoted replica', () => {
         `CREATE TABLE ${database}.${t} (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40))`,
       );
     await primary.query(
-      `INSERT INTO ${database}.a SELECT -seq, seq % 7, 'seed' FROM ${database}.seq_1_to_${SEEDED_ROWS}`,
+      `INSERT INTO ${database}.a SELECT -seq, seq % 7, 'seed' FROM ${seqRows(SEEDED_ROWS)}`,
     );
   }, 120_000);
 
@@ -107,7 +109,11 @@ describe('failover to a promoted replica', () => {
       await untilCaughtUp(onReplica, report);
       const at = (await report()).position;
       expect(at).toMatchObject({ serverId: replica.serverId });
-      expect(at?.gtidPos).toMatch(/^0-2-\d+$/);
+      // The position names the new primary's own transactions: MariaDB `0-2-n`, MySQL its uuid.
+      if (env.sourceType === 'mysql') {
+        const [[uuid]] = await onReplica.query<mysql.RowDataPacket[]>('SELECT @@server_uuid AS u');
+        expect(at?.gtidPos).toContain(`${uuid!.u}:1-`);
+      } else expect(at?.gtidPos).toMatch(/^0-2-\d+$/);
       await worker.stop();
 
       const state = await foldJobTopic(

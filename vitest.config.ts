@@ -16,6 +16,7 @@ const MYSQL_SUITES = [
   'test/integration/worker/transient-failures.test.ts',
   'test/integration/worker/server-id-conflict.test.ts',
   'test/integration/worker/failover.test.ts',
+  'test/integration/worker/start-position.test.ts',
   'test/integration/operator/lifecycle.test.ts',
 ];
 

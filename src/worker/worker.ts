@@ -89,7 +89,7 @@ async function pinStart(
 ): Promise<{ start: StartPosition; offset: JobOffset | null }> {
   if (start.mode !== 'end') return { start, offset: null };
   const end = await binlogEnd(control, flavor);
-  const gtidPos = end.gtidSet ?? (await gtidPositionAt(control, end.file, end.offset));
+  const gtidPos = end.gtidSet ?? (await gtidPositionAt(control, flavor, end.file, end.offset));
   const offset: JobOffset = {
     version: 1,
     binlog: {
@@ -112,10 +112,11 @@ async function startGtidPosition(
   resume: JobOffset | null,
   start: StartPosition,
   control: mysql.Connection,
+  flavor: Flavor,
 ): Promise<string | undefined> {
   if (resume?.binlog.gtidPos !== undefined) return resume.binlog.gtidPos;
   if (start.mode === 'gtid') return start.gtidSet;
-  if (start.mode === 'file') return gtidPositionAt(control, start.file, start.position);
+  if (start.mode === 'file') return gtidPositionAt(control, flavor, start.file, start.position);
   return undefined;
 }
 
@@ -275,7 +276,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       resume,
       streamFrom:
         pinned.start.mode === 'file' ? { file: pinned.start.file, offset: pinned.start.position } : null,
-      gtidPos: await startGtidPosition(resume, pinned.start, control),
+      gtidPos: await startGtidPosition(resume, pinned.start, control, flavor),
       serverId,
       initialization,
       onTablesEntered: enter,

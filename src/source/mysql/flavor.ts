@@ -112,6 +112,19 @@ export function classifyBinlogError(err: unknown, serverId: number): unknown {
       fix: 'add a primary key to tables without one (PolarDB and ApsaraDB log a hidden key column for them), or set binlog_row_metadata=FULL so the binlog describes its own columns; then re-initialize the job',
       cause: err,
     });
+  // zongji's words when information_schema has no columns for a table of the binlog: no SELECT
+  // grant, or (binlog_row_metadata=MINIMAL) a table dropped or renamed since the rows were written.
+  const hidden = /Insufficient permissions to access: (\S+)/.exec(message);
+  if (hidden)
+    return new SyncError(
+      `the columns of ${hidden[1]} cannot be read from the source, so its binlog rows cannot be decoded`,
+      {
+        retriable: false,
+        reason: 'TableSchemaUnavailable',
+        fix: `grant the sync user SELECT on ${hidden[1]}; if it was dropped or renamed since, set binlog_row_metadata=FULL on the source (rows then describe themselves) and re-initialize the job`,
+        cause: err,
+      },
+    );
   if (e?.errno === ER_CONNECTION_KILLED) return err;
   if (e?.errno !== ER_SOURCE_FATAL_ERROR_READING_BINLOG) return err;
   // 1236 carries several conditions; only a missing log is a purge. PolarDB and MySQL answer

@@ -271,6 +271,32 @@ describe('MySQL as the source', () => {
     }
   });
 
+  it('stops with TableSchemaUnavailable on rows of a table dropped before it read them (MINIMAL row metadata)', async () => {
+    const topic = uniqueName('my-minimal');
+    await createTopic(env, topic, 1);
+    await db.query(`CREATE TABLE ${database}.gone (id INT PRIMARY KEY)`);
+    const job = testJob(env, uniqueName('job'), {
+      topic,
+      objects: [{ database, tables: [{ name: 'gone' }] }],
+    });
+    // The job's offset is stored before the rows; they and the DROP happen while no worker runs.
+    const first = await startWorker(env, job);
+    await first.stop();
+    await db.query(`INSERT INTO ${database}.gone VALUES (1)`);
+    await db.query(`DROP TABLE ${database}.gone`);
+    const again = await startWorker(env, job);
+    const err = await again.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      retriable: false,
+      reason: 'TableSchemaUnavailable',
+      message: expect.stringContaining(`${database}.gone`),
+      fix: expect.stringContaining('binlog_row_metadata=FULL'),
+    });
+  });
+
   it('passes the precheck of a correctly set-up server, and fails PARTIAL_JSON and VECTOR columns', async () => {
     await db.query(`CREATE TABLE ${database}.checked (id INT PRIMARY KEY)`);
     const topic = uniqueName('my-pc');

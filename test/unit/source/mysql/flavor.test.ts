@@ -88,3 +88,14 @@ describe('classifyBinlogError', () => {
     expect(classifyBinlogError(reset, 1)).toBe(reset);
   });
 });
+
+describe('classifyBinlogError, tables without readable columns', () => {
+  it('stops with TableSchemaUnavailable, naming the table and binlog_row_metadata', () => {
+    expect(classifyBinlogError(new Error('Insufficient permissions to access: shop.gone'), 1)).toMatchObject({
+      reason: 'TableSchemaUnavailable',
+      retriable: false,
+      message: expect.stringContaining('shop.gone'),
+      fix: expect.stringContaining('binlog_row_metadata=FULL'),
+    });
+  });
+});

@@ -17,6 +17,7 @@ const MYSQL_SUITES = [
   'test/integration/worker/server-id-conflict.test.ts',
   'test/integration/worker/failover.test.ts',
   'test/integration/worker/start-position.test.ts',
+  'test/integration/worker/selection.test.ts',
   'test/integration/operator/lifecycle.test.ts',
 ];
 

@@ -2,43 +2,23 @@
 // binlog with the replicated transactions (log_slave_updates), started by the test that needs it
 // (a process it controls, in a temporary datadir) and promoted by it, as a failover does.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { eventually } from './cli-process.ts';
 import { createTail, showOnFailure } from './failure-output.ts';
+import { freePort, type Replica, replicaHandle } from './replica.ts';
 import type { TestEnv } from './testenv.ts';
 
-export interface MariadbReplica {
-  port: number;
-  serverId: number;
-  /** A root connection to the replica. */
-  connect(): Promise<mysql.Connection>;
-  /** Waits until the replica applied everything the primary has now. */
-  caughtUp(primary: mysql.Connection): Promise<void>;
-  /** Stops replicating and takes writes: the new primary. */
-  promote(): Promise<void>;
-  stop(): Promise<void>;
-}
-
 const SERVER_ID = 2;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * Starts a replica that replicates from the primary's binlog end as it is now (what the primary
  * did before is not copied: tests create what they replicate afterwards).
  */
-export async function startMariadbReplica(env: TestEnv, primary: mysql.Connection): Promise<MariadbReplica> {
+export async function startMariadbReplica(env: TestEnv, primary: mysql.Connection): Promise<Replica> {
   const dir = mkdtempSync(path.join(tmpdir(), 'syncjob-replica-'));
   const data = path.join(dir, 'data');
   await promisify(execFile)('mariadb-install-db', [
@@ -106,35 +86,13 @@ export async function startMariadbReplica(env: TestEnv, primary: mysql.Connectio
   } finally {
     await admin.end();
   }
-  return {
-    port,
-    serverId: SERVER_ID,
+  return replicaHandle(
+    {
+      primaryGtidsSql: 'SELECT @@gtid_binlog_pos AS s',
+      waitSql: 'SELECT MASTER_GTID_WAIT(?, 120) AS r',
+      promoteSql: ['STOP SLAVE', 'RESET SLAVE ALL'],
+    },
+    { port, serverId: SERVER_ID, child, exited, dir },
     connect,
-    async caughtUp(primaryConn) {
-      const [[pos]] = await primaryConn.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
-      const conn = await connect();
-      try {
-        const [[waited]] = await conn.query<mysql.RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, 120) AS r', [
-          pos!.pos,
-        ]);
-        if (Number(waited!.r) !== 0) throw new Error(`the replica did not reach ${pos!.pos} in 120 s`);
-      } finally {
-        await conn.end();
-      }
-    },
-    async promote() {
-      const conn = await connect();
-      try {
-        await conn.query('STOP SLAVE');
-        await conn.query('RESET SLAVE ALL');
-      } finally {
-        await conn.end();
-      }
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  );
 }

@@ -4,14 +4,13 @@
 // process it controls, in a fresh datadir) and promoted by it, as a failover does.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { eventually } from './cli-process.ts';
 import { createTail, showOnFailure } from './failure-output.ts';
-import type { MariadbReplica } from './mariadb-replica.ts';
-import { freePort } from './mariadb-replica.ts';
+import { freePort, type Replica, replicaHandle } from './replica.ts';
 import type { TestEnv } from './testenv.ts';
 
 const SERVER_ID = 12;
@@ -20,7 +19,7 @@ const SERVER_ID = 12;
  * Starts a replica that replicates from the primary's GTIDs as they are now (what the primary did
  * before is marked as applied, not copied: tests create what they replicate afterwards).
  */
-export async function startMysqlReplica(env: TestEnv, primary: mysql.Connection): Promise<MariadbReplica> {
+export async function startMysqlReplica(env: TestEnv, primary: mysql.Connection): Promise<Replica> {
   const root = env.mysqlRootfs;
   if (!root) throw new Error('scripts/testenv.sh env did not print ORACLE_MYSQL_ROOTFS');
   const inRoot = `/srv/replica-${randomBytes(4).toString('hex')}`;
@@ -91,38 +90,13 @@ export async function startMysqlReplica(env: TestEnv, primary: mysql.Connection)
     await admin.end();
   }
   const connect = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
-  return {
-    port,
-    serverId: SERVER_ID,
+  return replicaHandle(
+    {
+      primaryGtidsSql: 'SELECT @@GLOBAL.gtid_executed AS s',
+      waitSql: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, 120) AS r',
+      promoteSql: ['STOP REPLICA', 'RESET REPLICA ALL'],
+    },
+    { port, serverId: SERVER_ID, child, exited, dir },
     connect,
-    async caughtUp(primaryConn) {
-      const [[executed]] = await primaryConn.query<mysql.RowDataPacket[]>(
-        'SELECT @@GLOBAL.gtid_executed AS s',
-      );
-      const conn = await connect();
-      try {
-        const [[waited]] = await conn.query<mysql.RowDataPacket[]>(
-          'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, 120) AS r',
-          [String(executed!.s)],
-        );
-        if (Number(waited!.r) !== 0) throw new Error(`the replica did not reach ${executed!.s} in 120 s`);
-      } finally {
-        await conn.end();
-      }
-    },
-    async promote() {
-      const conn = await connect();
-      try {
-        await conn.query('STOP REPLICA');
-        await conn.query('RESET REPLICA ALL');
-      } finally {
-        await conn.end();
-      }
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  );
 }

@@ -45,9 +45,34 @@ function doubles(count: number): number[] {
 // JSON documents as SQL expressions: what a user stores, including values only SQL can make
 // (opaque DATETIME, DATE, TIME, DECIMAL and binary strings inside JSON).
 const EDGE_DOUBLES = [
-  1.0, 1e20, 1e15, 1e14, 1e16, 1.5e300, 0.1, 0.0001, 0.00001, 1.25e-7, 0.30000000000000004, -2.5, 1e21, 1e22,
-  Math.PI, 100.0, 1e100, 5e-324, 1.7976931348623157e308, 1.2345678901234568e-15, 1.2345678901234568e-16,
-  1234567890123456.8, 1234567890123456, 12345678901234568, -0.0, 4.35e-15, 1e-15, 1e-16,
+  1.0,
+  1e20,
+  1e15,
+  1e14,
+  1e16,
+  1.5e300,
+  0.1,
+  0.0001,
+  0.00001,
+  1.25e-7,
+  0.30000000000000004,
+  -2.5,
+  1e21,
+  1e22,
+  Math.PI,
+  100.0,
+  1e100,
+  5e-324,
+  1.7976931348623157e308,
+  1.2345678901234568e-15,
+  1.2345678901234568e-16,
+  1234567890123456.8,
+  1234567890123456,
+  12345678901234568,
+  -0.0,
+  4.35e-15,
+  1e-15,
+  1e-16,
 ];
 const jsonText = (v: unknown) => `'${JSON.stringify(v).replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 const DOCUMENTS: string[] = [

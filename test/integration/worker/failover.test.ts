@@ -7,9 +7,10 @@ import { stringify } from 'yaml';
 import { secretEnvName } from '../../../src/worker/secrets.ts';
 import { type CliProcess, eventually, startCli } from '../../support/cli-process.ts';
 import { foldJobTopic } from '../../support/job-topic.ts';
-import { type MariadbReplica, startMariadbReplica } from '../../support/mariadb-replica.ts';
+import { startMariadbReplica } from '../../support/mariadb-replica.ts';
 import { sortedRows } from '../../support/materialize.ts';
 import { startMysqlReplica } from '../../support/mysql-replica.ts';
+import type { Replica } from '../../support/replica.ts';
 import { seqRows } from '../../support/seq-rows.ts';
 import {
   createTopic,
@@ -30,7 +31,7 @@ const SEEDED_ROWS = 1_000;
 
 describe('failover to a promoted replica', () => {
   let primary: mysql.Connection;
-  let replica: MariadbReplica;
+  let replica: Replica;
   const database = uniqueName('failover').replace('-', '_');
 
   beforeAll(async () => {

@@ -5,8 +5,8 @@ SHELL := /bin/bash
 .PHONY: help demo deps build check deploy e2e test test-unit test-integration test-compat testenv-up testenv-down testenv-status
 
 help:
-	@echo "make demo           start MariaDB + Kafka + kube-apiserver and the operator, sync examples/syncjob.yaml"
-	@echo "make test           install deps, start MariaDB + Kafka + kube-apiserver, run every check and test"
+	@echo "make demo           start MariaDB + MySQL + Kafka + kube-apiserver and the operator, sync examples/syncjob.yaml"
+	@echo "make test           install deps, start MariaDB + MySQL + Kafka + kube-apiserver, run every check and test"
 	@echo "make test-unit      unit tests only (no services)"
 	@echo "make test-compat    start Kafka 0.10.2.2, 1.0.2 and 3.9.1 beside the default broker, run the version matrix"
 	@echo "make testenv-up     start the test services (scripts/testenv.sh up)"

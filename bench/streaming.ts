@@ -28,6 +28,7 @@ import { testenvEnv } from '../scripts/lib/testenv-env.ts';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.ts';
 import { binlogEnd } from '../src/source/mysql/binlog-end.ts';
 import { readFlavor } from '../src/source/mysql/flavor.ts';
+import { seqRows } from '../test/support/seq-rows.ts';
 import { drawChart } from './lib/chart.ts';
 import { debeziumTool } from './lib/debezium-tool.ts';
 import { type ProcessStats, sharedCpuSeconds } from './lib/process-stats.ts';
@@ -225,14 +226,10 @@ async function initTable(): Promise<string> {
   await root.query('SET SESSION sql_log_bin = 0');
   for (let first = 1; first <= INIT_ROWS; first += slice) {
     const last = Math.min(INIT_ROWS, first + slice - 1);
-    // Numbers first..last from digits (MariaDB's seq_ tables do not exist on MySQL).
-    const digits = `(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)`;
-    const places = Array.from({ length: 6 }, (_, i) => `${digits} AS p${i}`).join(' CROSS JOIN ');
-    const n = Array.from({ length: 6 }, (_, i) => `p${i}.d * ${10 ** i}`).join(' + ');
     await root.query(
-      `INSERT INTO ${table} SELECT seq, CONCAT('payload-', seq, '-', REPEAT('x', 32)), seq / 100,
+      `INSERT INTO ${table} SELECT id, CONCAT('payload-', id, '-', REPEAT('x', 32)), id / 100,
          TIMESTAMP'2026-01-02 03:04:05.123456'
-       FROM (SELECT ${n} + ${first} AS seq FROM ${places}) AS numbers WHERE seq <= ${last}`,
+       FROM (SELECT seq + ${first - 1} AS id FROM ${seqRows(last - first + 1)}) AS ids`,
     );
   }
   await root.query('SET SESSION sql_log_bin = 1');

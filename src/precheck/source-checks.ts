@@ -265,10 +265,10 @@ export async function checkSource(
 
   try {
     // Hidden generated primary keys count as keys, as the worker sees them.
-    await prepareSourceSession(conn);
-    const [info] = await rows(conn, 'SELECT VERSION() AS version, CURRENT_USER() AS user');
-    const version = String(info?.version);
-    const isMariadb = /mariadb/i.test(version);
+    const flavor = await prepareSourceSession(conn);
+    const [info] = await rows(conn, 'SELECT CURRENT_USER() AS user');
+    const { version } = flavor;
+    const isMariadb = flavor.product === 'mariadb';
     const variables: Record<string, string> = {};
     for (const v of await rows(conn, 'SHOW GLOBAL VARIABLES WHERE Variable_name IN (?)', [VARIABLES]))
       variables[String(v.Variable_name)] = String(v.Value);

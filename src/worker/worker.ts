@@ -183,10 +183,10 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
   let running: Promise<void> | undefined;
   let initializer: Initializer | undefined;
   try {
-    const [[versionRow]] = await source(
-      control.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@server_id AS serverId'),
+    const [[serverRow]] = await source(
+      control.query<mysql.RowDataPacket[]>('SELECT @@server_id AS serverId'),
     );
-    const serverId = Number(versionRow?.serverId);
+    const serverId = Number(serverRow?.serverId);
     const flavor = await source(prepareSourceSession(control));
     if (!flavor.supported)
       throw new ConfigError(`the source is not supported: ${flavor.unsupported}`, `use ${SUPPORTED_SOURCES}`);
@@ -268,7 +268,7 @@ async function streamOnce(opts: WorkerOptions, progressed: () => void): Promise<
       logger: log.child({ component: 'pipeline' }),
       format: createRecordFormat(
         { format: target.format, canalTypes: target.canalJson?.types },
-        { sourceVersion: String(versionRow?.v ?? ''), now: Date.now },
+        { sourceVersion: flavor.version, now: Date.now },
       ),
       emitDdl: job.spec.ddl.emit,
       report: opts.report,

@@ -1,15 +1,13 @@
 // A MariaDB replica of the test primary, as an HA setup has one: GTID replication, its own
 // binlog with the replicated transactions (log_slave_updates), started by the test that needs it
 // (a process it controls, in a temporary datadir) and promoted by it, as a failover does.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { eventually } from './cli-process.ts';
-import { createTail, showOnFailure } from './failure-output.ts';
-import { freePort, type Replica, replicaHandle } from './replica.ts';
+import { freePort, type Replica, replicaHandle, spawnServer } from './replica.ts';
 import type { TestEnv } from './testenv.ts';
 
 const SERVER_ID = 2;
@@ -29,9 +27,9 @@ export async function startMariadbReplica(env: TestEnv, primary: mysql.Connectio
     '--skip-test-db',
   ]);
   const port = await freePort();
-  const log = createTail(64 * 1024);
-  showOnFailure(`mariadb replica on 127.0.0.1:${port}`, log.text);
-  const child: ChildProcess = spawn(
+  const connect = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
+  const { child, exited } = await spawnServer(
+    `MariaDB replica on 127.0.0.1:${port}`,
     'mariadbd',
     [
       '--no-defaults',
@@ -52,20 +50,7 @@ export async function startMariadbReplica(env: TestEnv, primary: mysql.Connectio
       '--innodb-buffer-pool-size=64M',
       '--skip-name-resolve',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (d: Buffer) => log.write(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => log.write(d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const connect = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
-  await eventually(
-    async () => {
-      const conn = await connect().catch(() => null);
-      await conn?.end();
-      return conn !== null;
-    },
-    'the MariaDB replica to accept connections',
-    60_000,
+    connect,
   );
   const admin = await connect();
   try {

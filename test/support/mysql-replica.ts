@@ -2,15 +2,13 @@
 // own binlog with the replicated transactions (log_replica_updates), a second mysqld in the same
 // Debian sid root as the primary (scripts/testenv/mysql.sh), started by the test that needs it (a
 // process it controls, in a fresh datadir) and promoted by it, as a failover does.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { eventually } from './cli-process.ts';
-import { createTail, showOnFailure } from './failure-output.ts';
-import { freePort, type Replica, replicaHandle } from './replica.ts';
+import { freePort, type Replica, replicaHandle, spawnServer } from './replica.ts';
 import type { TestEnv } from './testenv.ts';
 
 const SERVER_ID = 12;
@@ -54,24 +52,13 @@ export async function startMysqlReplica(env: TestEnv, primary: mysql.Connection)
   );
   const chroot = (...args: string[]) => promisify(execFile)('chroot', [root, ...args]);
   await chroot('mysqld', `--defaults-file=${inRoot}/my.cnf`, '--initialize-insecure');
-  const log = createTail(64 * 1024);
-  showOnFailure(`mysql replica on 127.0.0.1:${port}`, log.text);
-  const child: ChildProcess = spawn('chroot', [root, 'mysqld', `--defaults-file=${inRoot}/my.cnf`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => log.write(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => log.write(d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Until root@127.0.0.1 exists, root@localhost answers on the socket.
   const socketPath = path.join(dir, 'mysqld.sock');
-  await eventually(
-    async () => {
-      const conn = await mysql.createConnection({ socketPath, user: 'root' }).catch(() => null);
-      await conn?.end();
-      return conn !== null;
-    },
-    'the MySQL replica to accept connections',
-    60_000,
+  const { child, exited } = await spawnServer(
+    `MySQL replica on 127.0.0.1:${port}`,
+    'chroot',
+    [root, 'mysqld', `--defaults-file=${inRoot}/my.cnf`],
+    () => mysql.createConnection({ socketPath, user: 'root' }),
   );
   const admin = await mysql.createConnection({ socketPath, user: 'root', multipleStatements: true });
   try {

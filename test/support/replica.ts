@@ -1,10 +1,12 @@
 // What the failover tests need of a replica, whatever the server: started by the test (a process
 // it controls), caught up with the primary, promoted. mariadb-replica.ts and mysql-replica.ts start
 // one each; the dialects differ only in the statements below.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type mysql from 'mysql2/promise';
+import { eventually } from './cli-process.ts';
+import { createTail, showOnFailure } from './failure-output.ts';
 
 export interface Replica {
   port: number;
@@ -70,4 +72,32 @@ export function replicaHandle(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a server process whose output is shown when a test fails, and resolves once `connect`
+ * succeeds.
+ */
+export async function spawnServer(
+  what: string,
+  command: string,
+  args: string[],
+  connect: () => Promise<mysql.Connection>,
+): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+  const log = createTail(64 * 1024);
+  showOnFailure(what, log.text);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => log.write(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => log.write(d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(
+    async () => {
+      const conn = await connect().catch(() => null);
+      await conn?.end();
+      return conn !== null;
+    },
+    `the ${what} to accept connections`,
+    60_000,
+  );
+  return { child, exited };
 }
